@@ -1,0 +1,75 @@
+// Trainer: owns a model, its optimiser, the training/test data and the RNG streams, and runs
+// steps in small slices (so the browser can interleave frames). The CLI and the playground API
+// both drive training through it; the same config and seed give bit-identical parameters.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "dataset.h"
+#include "model.h"
+#include "optim.h"
+#include "rng.h"
+
+namespace genlab {
+
+struct TrainConfig {
+  ModelConfig model;     // includes "model" (kind) and architecture keys
+  OptimConfig optim;
+  int batch = 64;
+  uint64_t seed = 1;
+};
+
+struct EvalResult {
+  std::string split;
+  int n = 0;
+  std::map<std::string, double> metrics;  // e.g. nll_nats, bits_per_dim, neg_elbo_nats, neg_iwae_nats, recon, kl, iwae_k
+};
+
+struct CurvePoint {
+  int64_t step = 0;
+  double epoch = 0;
+  LossTerms terms;
+};
+
+class Trainer {
+ public:
+  // Validates everything (throws genlab::Error with a clear message); datasets must match the model's shape.
+  Trainer(const TrainConfig& cfg, std::shared_ptr<const Dataset> train, std::shared_ptr<const Dataset> test);
+
+  // Runs n optimisation steps; returns the terms of the last step.
+  LossTerms run_steps(int n);
+  int64_t step() const { return opt_->steps(); }
+  double epoch() const;
+
+  // Evaluation on a split ("test" or "train") using the fixed binarisation (binary models);
+  // iwae_k > 0 adds -L_K for latent-variable models; max_images <= 0: the whole split.
+  EvalResult evaluate(const std::string& split, int iwae_k = 0, int max_images = 0);
+
+  GenerativeModel& model() { return *model_; }
+  const GenerativeModel& model() const { return *model_; }
+  Optimizer& optimizer() { return *opt_; }
+  const TrainConfig& config() const { return cfg_; }
+  const std::vector<CurvePoint>& curve() const { return curve_; }
+  const Dataset& train_data() const { return *train_; }
+  const Dataset& test_data() const { return *test_; }
+  // Test images in the model's input format (binarised once with kTestBinarizeSeed for binary models).
+  const std::vector<float>& test_inputs() const { return test_inputs_; }
+  Rng& rng() { return rng_; }
+
+ private:
+  void fill_batch(int B);  // draws a batch into batch_x_/batch_y_ (dynamic binarisation if binary)
+
+  TrainConfig cfg_;
+  std::shared_ptr<const Dataset> train_, test_;
+  std::unique_ptr<GenerativeModel> model_;
+  std::unique_ptr<Optimizer> opt_;
+  Rng rng_;
+  std::vector<float> batch_x_, test_inputs_;
+  std::vector<int> batch_y_, order_;
+  size_t cursor_ = 0;
+  std::vector<CurvePoint> curve_;
+};
+
+}  // namespace genlab
