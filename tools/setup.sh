@@ -14,7 +14,7 @@ if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
 
 # ---- Debian packages -------------------------------------------------------
 PKGS=(emscripten libeigen3-dev googletest libgtest-dev libbenchmark-dev cmake ninja-build g++
-      nodejs npm chromium libstb-dev dataset-fashion-mnist zlib1g-dev xz-utils ca-certificates)
+      nodejs npm chromium libstb-dev dataset-fashion-mnist fonts-dejavu-core xz-utils ca-certificates)
 missing=()
 for p in "${PKGS[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
