@@ -1,0 +1,108 @@
+// gemm_bench: times every compiled GEMM kernel on the benchmark shapes and prints one JSON object per line
+// (GFLOP/s, best of several timed runs). Built natively and to wasm; the node harness
+// bench/gemm_vs_tfjs.mjs loads the wasm build (MODULARIZE) and times TensorFlow.js in the same process.
+//   gemm_bench [--kernels a,b,...] [--shapes square|models|all] [--min-ms 150] [--variants]
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "gemm_blocked.h"
+#include "gemm_shapes.h"
+#include "rng.h"
+
+using namespace genlab;
+using namespace genlab::bench;
+
+namespace {
+
+double seconds_now() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+// Best GFLOP/s over 3 runs, each repeating the call for at least min_ms.
+double time_kernel(void (*run)(const GemmArgs&), const GemmShape& s, double min_ms) {
+  Rng rng(1);
+  std::vector<float> a(static_cast<size_t>(s.m) * s.k), b(static_cast<size_t>(s.k) * s.n),
+      c(static_cast<size_t>(s.m) * s.n);
+  for (auto& v : a) v = rng.uniform() - 0.5f;
+  for (auto& v : b) v = rng.uniform() - 0.5f;
+  GemmArgs g;
+  g.trans_a = s.ta; g.trans_b = s.tb; g.m = s.m; g.n = s.n; g.k = s.k;
+  g.a = a.data(); g.lda = s.ta ? s.m : s.k;
+  g.b = b.data(); g.ldb = s.tb ? s.k : s.n;
+  g.c = c.data(); g.ldc = s.n; g.beta = 0.f;
+  run(g);  // warm-up (packing buffers, caches)
+  double best = 0.0;
+  for (int rep = 0; rep < 3; ++rep) {
+    int iters = 0;
+    const double t0 = seconds_now();
+    double t1 = t0;
+    while ((t1 - t0) * 1e3 < min_ms) {
+      run(g);
+      ++iters;
+      t1 = seconds_now();
+    }
+    best = std::max(best, s.flops() * iters / (t1 - t0) * 1e-9);
+  }
+  return best;
+}
+
+std::vector<std::string> split(const std::string& s) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= s.size()) {
+    const size_t comma = s.find(',', start);
+    out.push_back(s.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return out;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string kernels_arg = "simd,eigen,blocked_scalar", shapes_arg = "all";
+  double min_ms = 150;
+  bool variants = false;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--kernels" && i + 1 < argc) kernels_arg = argv[++i];
+    else if (arg == "--shapes" && i + 1 < argc) shapes_arg = argv[++i];
+    else if (arg == "--min-ms" && i + 1 < argc) min_ms = std::atof(argv[++i]);
+    else if (arg == "--variants") variants = true;
+    else {
+      std::fprintf(stderr, "usage: gemm_bench [--kernels a,b] [--shapes square|models|all] [--min-ms N] [--variants]\n");
+      return 2;
+    }
+  }
+  std::vector<GemmKernelEntry> available = gemm_kernel_list();
+#if defined(__wasm_simd128__)
+  for (const auto& v : gemm_wasm_simd128_tile_variants()) available.push_back(v);
+#endif
+  std::vector<GemmKernelEntry> kernels;
+  for (const auto& name : split(kernels_arg))
+    for (const auto& k : available)
+      if (k.name == name) kernels.push_back(k);
+  if (variants)
+    for (const auto& k : available)
+      if (k.name.rfind("wasm_simd128_", 0) == 0) kernels.push_back(k);
+  std::vector<GemmShape> shapes;
+  if (shapes_arg == "square" || shapes_arg == "all") shapes = square_shapes();
+  if (shapes_arg == "models" || shapes_arg == "all")
+    for (const auto& s : model_shapes()) shapes.push_back(s);
+
+  for (const auto& s : shapes)
+    for (const auto& k : kernels) {
+      if (k.name == "reference" && s.flops() > 1e8) continue;
+      const double gflops = time_kernel(k.run, s, min_ms);
+      std::printf("{\"kernel\": \"%.*s\", \"label\": \"%s\", \"ta\": %d, \"tb\": %d, \"m\": %d, \"n\": %d, \"k\": %d, "
+                  "\"gflops\": %.2f}\n",
+                  static_cast<int>(k.name.size()), k.name.data(), s.label.c_str(), s.ta, s.tb, s.m, s.n, s.k, gflops);
+      std::fflush(stdout);
+    }
+  return 0;
+}
