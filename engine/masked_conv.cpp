@@ -1,0 +1,372 @@
+// Masked convolutions: im2col over live taps only + gemm() for whole batches, a fixed-order kernel
+// for the samplers, and dependency propagation for receptive fields. See masked_conv.h.
+#include "masked_conv.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "error.h"
+#include "gemm.h"
+
+namespace genlab {
+
+namespace {
+
+void check_groups(const ChannelGroups& g, int channels, const char* what) {
+  require(g.groups >= 1 && g.groups <= 3, std::string("masked conv: ") + what + " groups must be 1..3");
+  require(g.period >= g.groups && channels % g.period == 0,
+          std::string("masked conv: ") + what + " channel count must be a multiple of the group period, "
+          "and the period at least the number of groups");
+}
+
+MaskedConvSpec base_spec(int in_c, int out_c, int kh, int kw, int ay, int ax, ChannelGroups in, ChannelGroups out) {
+  MaskedConvSpec s;
+  s.in_c = in_c; s.out_c = out_c; s.kh = kh; s.kw = kw; s.anchor_y = ay; s.anchor_x = ax;
+  s.taps.assign(static_cast<size_t>(kh) * kw, TapKind::Dead);
+  s.in_groups = in; s.out_groups = out;
+  return s;
+}
+
+// acc[o][j] = sum_{r < k} w[o][r] * cols[r][j] for j in [0, npad), npad a multiple of 16, summed in r
+// order from 0. Every (o, j) goes through the same 16-wide inner loop, so its value does not depend on
+// npad, on j's place in the block or on which other columns are computed.
+constexpr int kColBlock = 16;
+void sequential_rows_kernel(float* acc, int ld_acc, const float* w, int ldw, int k, int o_count, const float* cols,
+                            int npad) {
+  for (int j0 = 0; j0 < npad; j0 += kColBlock) {
+    int o = 0;
+    for (; o + 4 <= o_count; o += 4) {
+      float a0[kColBlock] = {}, a1[kColBlock] = {}, a2[kColBlock] = {}, a3[kColBlock] = {};
+      const float* w0 = w + static_cast<size_t>(o) * ldw;
+      const float* w1 = w0 + ldw;
+      const float* w2 = w1 + ldw;
+      const float* w3 = w2 + ldw;
+      for (int r = 0; r < k; ++r) {
+        const float* x = cols + static_cast<size_t>(r) * npad + j0;
+        const float c0 = w0[r], c1 = w1[r], c2 = w2[r], c3 = w3[r];
+        for (int j = 0; j < kColBlock; ++j) {
+          a0[j] += c0 * x[j];
+          a1[j] += c1 * x[j];
+          a2[j] += c2 * x[j];
+          a3[j] += c3 * x[j];
+        }
+      }
+      std::memcpy(acc + static_cast<size_t>(o) * ld_acc + j0, a0, sizeof a0);
+      std::memcpy(acc + static_cast<size_t>(o + 1) * ld_acc + j0, a1, sizeof a1);
+      std::memcpy(acc + static_cast<size_t>(o + 2) * ld_acc + j0, a2, sizeof a2);
+      std::memcpy(acc + static_cast<size_t>(o + 3) * ld_acc + j0, a3, sizeof a3);
+    }
+    for (; o < o_count; ++o) {
+      float a0[kColBlock] = {};
+      const float* w0 = w + static_cast<size_t>(o) * ldw;
+      for (int r = 0; r < k; ++r) {
+        const float* x = cols + static_cast<size_t>(r) * npad + j0;
+        const float c0 = w0[r];
+        for (int j = 0; j < kColBlock; ++j) a0[j] += c0 * x[j];
+      }
+      std::memcpy(acc + static_cast<size_t>(o) * ld_acc + j0, a0, sizeof a0);
+    }
+  }
+}
+
+inline float apply_act(Activation act, float v) { return act == Activation::ReLU ? (v > 0.f ? v : 0.f) : v; }
+
+void grow(std::vector<float>& v, size_t n) {
+  if (v.size() < n) v.resize(n);
+}
+
+}  // namespace
+
+MaskedConvSpec pixelcnn_mask_spec(int in_c, int out_c, int k, MaskType mask, ChannelGroups in, ChannelGroups out) {
+  require(k >= 1 && k % 2 == 1, "PixelCNN mask: kernel size must be odd");
+  MaskedConvSpec s = base_spec(in_c, out_c, k, k, k / 2, k / 2, in, out);
+  for (int ky = 0; ky < k; ++ky)
+    for (int kx = 0; kx < k; ++kx)
+      if (ky < k / 2 || (ky == k / 2 && kx < k / 2)) s.taps[ky * k + kx] = TapKind::Full;
+  s.taps[(k / 2) * k + k / 2] = TapKind::Centre;
+  s.centre_mask = mask;
+  return s;
+}
+
+MaskedConvSpec vertical_stack_spec(int in_c, int out_c, int k, ChannelGroups in, ChannelGroups out) {
+  require(k >= 1 && k % 2 == 1, "vertical stack: kernel size must be odd");
+  MaskedConvSpec s = base_spec(in_c, out_c, k / 2 + 1, k, k / 2, k / 2, in, out);
+  std::fill(s.taps.begin(), s.taps.end(), TapKind::Full);
+  return s;
+}
+
+MaskedConvSpec down_shift_spec(int in_c, int out_c, ChannelGroups in, ChannelGroups out) {
+  MaskedConvSpec s = base_spec(in_c, out_c, 1, 1, 1, 0, in, out);  // reads row y - 1
+  s.taps[0] = TapKind::Full;
+  return s;
+}
+
+MaskedConvSpec horizontal_stack_spec(int in_c, int out_c, int k, MaskType mask, ChannelGroups in, ChannelGroups out) {
+  require(k >= 1 && k % 2 == 1, "horizontal stack: kernel size must be odd");
+  MaskedConvSpec s = base_spec(in_c, out_c, 1, k / 2 + 1, 0, k / 2, in, out);
+  for (int kx = 0; kx < k / 2; ++kx) s.taps[kx] = TapKind::Full;
+  s.taps[k / 2] = TapKind::Centre;
+  s.centre_mask = mask;
+  return s;
+}
+
+MaskedConvSpec pointwise_spec(int in_c, int out_c, ChannelGroups in, ChannelGroups out) {
+  MaskedConvSpec s = base_spec(in_c, out_c, 1, 1, 0, 0, in, out);
+  s.taps[0] = TapKind::Centre;
+  s.centre_mask = MaskType::B;
+  return s;
+}
+
+MaskedConv2d::MaskedConv2d(MaskedConvSpec spec) : spec_(std::move(spec)) {
+  const MaskedConvSpec& s = spec_;
+  require(s.in_c >= 1 && s.out_c >= 1, "masked conv: channel counts must be positive");
+  require(s.kh >= 1 && s.kw >= 1, "masked conv: kernel size must be positive");
+  require(static_cast<int>(s.taps.size()) == s.kh * s.kw, "masked conv: tap table does not match the kernel size");
+  check_groups(s.in_groups, s.in_c, "input");
+  check_groups(s.out_groups, s.out_c, "output");
+  // Full rows first (any order), then centre rows sorted by input group so that every output group
+  // uses a prefix of the rows.
+  int centre_tap = -1;
+  for (int ci = 0; ci < s.in_c; ++ci)
+    for (int ky = 0; ky < s.kh; ++ky)
+      for (int kx = 0; kx < s.kw; ++kx) {
+        const int t = ky * s.kw + kx;
+        if (s.taps[t] == TapKind::Full) rows_.push_back({ci, ky - s.anchor_y, kx - s.anchor_x, ci * s.kh * s.kw + t});
+        if (s.taps[t] == TapKind::Centre) {
+          require(centre_tap < 0 || centre_tap == t, "masked conv: at most one centre tap");
+          centre_tap = t;
+        }
+      }
+  const int n_full = static_cast<int>(rows_.size());
+  std::vector<int> centre_upto(s.in_groups.groups + 1, 0);  // rows with input group < g
+  if (centre_tap >= 0) {
+    const int ky = centre_tap / s.kw, kx = centre_tap % s.kw;
+    // Only input groups some output group can see (mask A on one group: none, the 7x7 kernel keeps 24 taps).
+    const int used = std::min(s.in_groups.groups,
+                              s.centre_mask == MaskType::A ? s.out_groups.groups - 1 : s.out_groups.groups);
+    for (int g = 0; g < s.in_groups.groups; ++g) {
+      if (g < used)
+        for (int ci = 0; ci < s.in_c; ++ci)
+          if (s.in_groups.of(ci) == g) rows_.push_back({ci, ky - s.anchor_y, kx - s.anchor_x, ci * s.kh * s.kw + centre_tap});
+      centre_upto[g + 1] = static_cast<int>(rows_.size()) - n_full;
+    }
+  }
+  row_count_.resize(s.out_c);
+  for (int o = 0; o < s.out_c; ++o) {
+    int k = n_full;
+    if (centre_tap >= 0) {
+      const int go = s.out_groups.of(o);
+      // input groups gi live at the centre: gi < go (A) or gi <= go (B); clamp to the input's groups
+      const int upto = std::min(s.centre_mask == MaskType::A ? go : go + 1, s.in_groups.groups);
+      k += centre_upto[std::max(upto, 0)];
+    }
+    row_count_[o] = k;
+    if (!runs_.empty() && runs_.back().k == k && runs_.back().o1 == o) runs_.back().o1 = o + 1;
+    else runs_.push_back({o, o + 1, k});
+  }
+  packed_.assign(static_cast<size_t>(s.out_c) * rows_.size(), 0.f);
+}
+
+size_t MaskedConv2d::weight_size() const {
+  return static_cast<size_t>(spec_.out_c) * spec_.in_c * spec_.kh * spec_.kw;
+}
+
+bool MaskedConv2d::centre_live(int gi, int go) const { return spec_.centre_mask == MaskType::A ? gi < go : gi <= go; }
+
+bool MaskedConv2d::is_live(int o, int ci, int ky, int kx) const {
+  const TapKind t = spec_.taps[ky * spec_.kw + kx];
+  if (t == TapKind::Full) return true;
+  if (t == TapKind::Dead) return false;
+  return centre_live(spec_.in_groups.of(ci), spec_.out_groups.of(o));
+}
+
+void MaskedConv2d::zero_dead(float* W) const {
+  const MaskedConvSpec& s = spec_;
+  for (int o = 0; o < s.out_c; ++o)
+    for (int ci = 0; ci < s.in_c; ++ci)
+      for (int ky = 0; ky < s.kh; ++ky)
+        for (int kx = 0; kx < s.kw; ++kx)
+          if (!is_live(o, ci, ky, kx)) W[((static_cast<size_t>(o) * s.in_c + ci) * s.kh + ky) * s.kw + kx] = 0.f;
+}
+
+void MaskedConv2d::pack(const float* W) {
+  const size_t nr = rows_.size();
+  const size_t wo = static_cast<size_t>(spec_.in_c) * spec_.kh * spec_.kw;
+  for (int o = 0; o < spec_.out_c; ++o) {
+    float* p = packed_.data() + o * nr;
+    for (int r = 0; r < row_count_[o]; ++r) p[r] = W[o * wo + rows_[r].widx];
+    for (size_t r = row_count_[o]; r < nr; ++r) p[r] = 0.f;
+  }
+}
+
+// cols [rows][B*H*W]: row r holds input channel ci shifted by (dy, dx), zero outside the image.
+void MaskedConv2d::im2col(float* cols, const float* in, int B, int H, int W) const {
+  const size_t N = static_cast<size_t>(B) * H * W;
+  for (size_t r = 0; r < rows_.size(); ++r) {
+    const Row& R = rows_[r];
+    float* dst = cols + r * N;
+    const float* src = in + R.ci * N;
+    const int x0 = std::max(0, -R.dx), x1 = std::min(W, W - R.dx);
+    for (int b = 0; b < B; ++b)
+      for (int y = 0; y < H; ++y) {
+        float* d = dst + (static_cast<size_t>(b) * H + y) * W;
+        const int sy = y + R.dy;
+        if (sy < 0 || sy >= H || x0 >= x1) {
+          std::fill(d, d + W, 0.f);
+          continue;
+        }
+        const float* srow = src + (static_cast<size_t>(b) * H + sy) * W;
+        std::fill(d, d + x0, 0.f);
+        std::memcpy(d + x0, srow + x0 + R.dx, sizeof(float) * (x1 - x0));
+        std::fill(d + x1, d + W, 0.f);
+      }
+  }
+}
+
+void MaskedConv2d::forward(float* out, const float* in, const float* b, const float* extra, Activation act, int B,
+                           int H, int W, MaskedConvWorkspace& ws) const {
+  require(act == Activation::Identity || act == Activation::ReLU, "masked conv: only Identity/ReLU are fused");
+  const size_t HW = static_cast<size_t>(H) * W, N = B * HW, nr = rows_.size();
+  grow(ws.cols, nr * N);
+  im2col(ws.cols.data(), in, B, H, W);
+  for (const Run& run : runs_) {
+    float* c = out + run.o0 * N;
+    if (run.k == 0) {
+      std::fill(c, c + (run.o1 - run.o0) * N, 0.f);
+      continue;
+    }
+    GemmArgs g;
+    g.m = run.o1 - run.o0; g.n = static_cast<int>(N); g.k = run.k;
+    g.a = packed_.data() + run.o0 * nr; g.lda = static_cast<int>(nr);
+    g.b = ws.cols.data(); g.ldb = static_cast<int>(N);
+    g.c = c; g.ldc = static_cast<int>(N);
+    gemm(g);
+  }
+  // Fused epilogue: bias, per-image bias, activation.
+  for (int o = 0; o < spec_.out_c; ++o)
+    for (int bi = 0; bi < B; ++bi) {
+      const float add = (b ? b[o] : 0.f) + (extra ? extra[o * B + bi] : 0.f);
+      float* p = out + o * N + bi * HW;
+      if (act == Activation::ReLU)
+        for (size_t i = 0; i < HW; ++i) { const float v = p[i] + add; p[i] = v > 0.f ? v : 0.f; }
+      else
+        for (size_t i = 0; i < HW; ++i) p[i] += add;
+    }
+}
+
+void MaskedConv2d::backward(float* din, float* dW, float* db, const float* dout, const float* in, int B, int H, int W,
+                            MaskedConvWorkspace& ws) const {
+  const size_t HW = static_cast<size_t>(H) * W, N = B * HW, nr = rows_.size();
+  if (db)
+    for (int o = 0; o < spec_.out_c; ++o) {
+      double s = 0.0;
+      const float* p = dout + o * N;
+      for (size_t i = 0; i < N; ++i) s += p[i];
+      db[o] += static_cast<float>(s);
+    }
+  if (nr == 0) return;
+  if (dW) {
+    grow(ws.cols, nr * N);
+    im2col(ws.cols.data(), in, B, H, W);
+    grow(ws.dpacked, static_cast<size_t>(spec_.out_c) * nr);
+    for (const Run& run : runs_) {
+      if (run.k == 0) continue;
+      GemmArgs g;  // dWp[run, 0:k] = dout[run] * cols[0:k]^T
+      g.trans_b = true;
+      g.m = run.o1 - run.o0; g.n = run.k; g.k = static_cast<int>(N);
+      g.a = dout + run.o0 * N; g.lda = static_cast<int>(N);
+      g.b = ws.cols.data(); g.ldb = static_cast<int>(N);
+      g.c = ws.dpacked.data() + run.o0 * nr; g.ldc = static_cast<int>(nr);
+      gemm(g);
+    }
+    const size_t wo = static_cast<size_t>(spec_.in_c) * spec_.kh * spec_.kw;
+    for (int o = 0; o < spec_.out_c; ++o)
+      for (int r = 0; r < row_count_[o]; ++r) dW[o * wo + rows_[r].widx] += ws.dpacked[o * nr + r];
+  }
+  if (din) {
+    grow(ws.dcols, nr * N);
+    std::fill(ws.dcols.begin(), ws.dcols.begin() + nr * N, 0.f);
+    for (const Run& run : runs_) {
+      if (run.k == 0) continue;
+      GemmArgs g;  // dcols[0:k] += Wp[run, 0:k]^T dout[run]
+      g.trans_a = true;
+      g.m = run.k; g.n = static_cast<int>(N); g.k = run.o1 - run.o0;
+      g.a = packed_.data() + run.o0 * nr; g.lda = static_cast<int>(nr);
+      g.b = dout + run.o0 * N; g.ldb = static_cast<int>(N);
+      g.beta = 1.f;
+      g.c = ws.dcols.data(); g.ldc = static_cast<int>(N);
+      gemm(g);
+    }
+    // col2im: scatter-add each row back to its shifted input position.
+    for (size_t r = 0; r < nr; ++r) {
+      const Row& R = rows_[r];
+      const float* src = ws.dcols.data() + r * N;
+      float* dst = din + R.ci * N;
+      const int x0 = std::max(0, -R.dx), x1 = std::min(W, W - R.dx);
+      if (x0 >= x1) continue;
+      for (int bi = 0; bi < B; ++bi)
+        for (int y = 0; y < H; ++y) {
+          const int sy = y + R.dy;
+          if (sy < 0 || sy >= H) continue;
+          const float* s = src + (static_cast<size_t>(bi) * H + y) * W;
+          float* d = dst + (static_cast<size_t>(bi) * H + sy) * W + R.dx;
+          for (int x = x0; x < x1; ++x) d[x] += s[x];
+        }
+    }
+  }
+}
+
+void MaskedConv2d::forward_at(float* out, const float* in, const float* b, const float* extra, Activation act, int B,
+                              int H, int W, const int* pos, int npos, MaskedConvWorkspace& ws) const {
+  require(act == Activation::Identity || act == Activation::ReLU, "masked conv: only Identity/ReLU are fused");
+  const size_t HW = static_cast<size_t>(H) * W, N = B * HW, nr = rows_.size();
+  const int ncol = B * npos;
+  const int npad = (ncol + kColBlock - 1) / kColBlock * kColBlock;
+  grow(ws.cols, nr * npad);
+  grow(ws.acc, static_cast<size_t>(spec_.out_c) * npad);
+  // Gather the live taps of the requested positions: column j = b * npos + i.
+  for (size_t r = 0; r < nr; ++r) {
+    const Row& R = rows_[r];
+    float* dst = ws.cols.data() + r * npad;
+    const float* src = in + R.ci * N;
+    for (int i = 0; i < npos; ++i) {
+      const int y = pos[i] / W + R.dy, x = pos[i] % W + R.dx;
+      const bool inside = y >= 0 && y < H && x >= 0 && x < W;
+      const size_t off = static_cast<size_t>(y) * W + x;
+      for (int bi = 0; bi < B; ++bi) dst[bi * npos + i] = inside ? src[bi * HW + off] : 0.f;
+    }
+    std::fill(dst + ncol, dst + npad, 0.f);
+  }
+  for (const Run& run : runs_)
+    sequential_rows_kernel(ws.acc.data() + static_cast<size_t>(run.o0) * npad, npad,
+                           packed_.data() + run.o0 * nr, static_cast<int>(nr), run.k, run.o1 - run.o0,
+                           ws.cols.data(), npad);
+  for (int o = 0; o < spec_.out_c; ++o)
+    for (int bi = 0; bi < B; ++bi) {
+      const float add = (b ? b[o] : 0.f) + (extra ? extra[o * B + bi] : 0.f);
+      const float* a = ws.acc.data() + static_cast<size_t>(o) * npad + bi * npos;
+      float* p = out + o * N + bi * HW;
+      for (int i = 0; i < npos; ++i) p[pos[i]] = apply_act(act, a[i] + add);
+    }
+}
+
+void MaskedConv2d::reach_inputs(const uint8_t* out_need, uint8_t* in_need, int H, int W) const {
+  const MaskedConvSpec& s = spec_;
+  const int HW = H * W;
+  for (int go = 0; go < s.out_groups.groups; ++go)
+    for (int p = 0; p < HW; ++p) {
+      if (!out_need[go * HW + p]) continue;
+      const int y = p / W, x = p % W;
+      for (int ky = 0; ky < s.kh; ++ky)
+        for (int kx = 0; kx < s.kw; ++kx) {
+          const TapKind t = s.taps[ky * s.kw + kx];
+          if (t == TapKind::Dead) continue;
+          const int sy = y + ky - s.anchor_y, sx = x + kx - s.anchor_x;
+          if (sy < 0 || sy >= H || sx < 0 || sx >= W) continue;
+          for (int gi = 0; gi < s.in_groups.groups; ++gi)
+            if (t == TapKind::Full || centre_live(gi, go)) in_need[gi * HW + sy * W + sx] = 1;
+        }
+    }
+}
+
+}  // namespace genlab
