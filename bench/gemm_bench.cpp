@@ -1,7 +1,8 @@
 // gemm_bench: times every compiled GEMM kernel on the benchmark shapes and prints one JSON object per line
 // (GFLOP/s, best of several timed runs). Built natively and to wasm; the node harness
 // bench/gemm_vs_tfjs.mjs loads the wasm build (MODULARIZE) and times TensorFlow.js in the same process.
-//   gemm_bench [--kernels a,b,...] [--shapes square|models|all] [--min-ms 150] [--variants]
+//   gemm_bench [--kernels a,b,...] [--shapes square|models|all] [--min-ms 150] [--variants] [--list]
+// (--list prints the rows without timing them, gflops 0.)
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -22,8 +23,8 @@ double seconds_now() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
-// Best GFLOP/s over 3 runs, each repeating the call for at least min_ms.
-double time_kernel(void (*run)(const GemmArgs&), const GemmShape& s, double min_ms) {
+// Best GFLOP/s over `runs` runs, each repeating the call for at least min_ms.
+double time_kernel(void (*run)(const GemmArgs&), const GemmShape& s, double min_ms, int runs = 3) {
   Rng rng(1);
   std::vector<float> a(static_cast<size_t>(s.m) * s.k), b(static_cast<size_t>(s.k) * s.n),
       c(static_cast<size_t>(s.m) * s.n);
@@ -36,7 +37,7 @@ double time_kernel(void (*run)(const GemmArgs&), const GemmShape& s, double min_
   g.c = c.data(); g.ldc = s.n; g.beta = 0.f;
   run(g);  // warm-up (packing buffers, caches)
   double best = 0.0;
-  for (int rep = 0; rep < 3; ++rep) {
+  for (int rep = 0; rep < runs; ++rep) {
     int iters = 0;
     const double t0 = seconds_now();
     double t1 = t0;
@@ -62,27 +63,42 @@ std::vector<std::string> split(const std::string& s) {
   return out;
 }
 
+std::vector<GemmKernelEntry> available_kernels() {
+  std::vector<GemmKernelEntry> available = gemm_kernel_list();
+#if defined(__wasm_simd128__)
+  for (const auto& v : gemm_wasm_simd128_tile_variants()) available.push_back(v);
+#endif
+  return available;
+}
+
 }  // namespace
+
+// For the node harness (exported from the wasm module): GFLOP/s of one timed run of `kernel` on
+// one shape, so genlab and TensorFlow.js measurements can alternate; -1 for an unknown kernel.
+extern "C" __attribute__((used)) double gemm_bench_gflops(const char* kernel, int ta, int tb, int m, int n, int k,
+                                                         double min_ms) {
+  for (const auto& e : available_kernels())
+    if (e.name == kernel) return time_kernel(e.run, GemmShape{"", ta != 0, tb != 0, m, n, k}, min_ms, 1);
+  return -1.0;
+}
 
 int main(int argc, char** argv) {
   std::string kernels_arg = "simd,eigen,blocked_scalar", shapes_arg = "all";
   double min_ms = 150;
-  bool variants = false;
+  bool variants = false, list_only = false;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     if (arg == "--kernels" && i + 1 < argc) kernels_arg = argv[++i];
     else if (arg == "--shapes" && i + 1 < argc) shapes_arg = argv[++i];
     else if (arg == "--min-ms" && i + 1 < argc) min_ms = std::atof(argv[++i]);
     else if (arg == "--variants") variants = true;
+    else if (arg == "--list") list_only = true;
     else {
-      std::fprintf(stderr, "usage: gemm_bench [--kernels a,b] [--shapes square|models|all] [--min-ms N] [--variants]\n");
+      std::fprintf(stderr, "usage: gemm_bench [--kernels a,b] [--shapes square|models|all] [--min-ms N] [--variants] [--list]\n");
       return 2;
     }
   }
-  std::vector<GemmKernelEntry> available = gemm_kernel_list();
-#if defined(__wasm_simd128__)
-  for (const auto& v : gemm_wasm_simd128_tile_variants()) available.push_back(v);
-#endif
+  const std::vector<GemmKernelEntry> available = available_kernels();
   std::vector<GemmKernelEntry> kernels;
   for (const auto& name : split(kernels_arg))
     for (const auto& k : available)
@@ -98,7 +114,7 @@ int main(int argc, char** argv) {
   for (const auto& s : shapes)
     for (const auto& k : kernels) {
       if (k.name == "reference" && s.flops() > 1e8) continue;
-      const double gflops = time_kernel(k.run, s, min_ms);
+      const double gflops = list_only ? 0.0 : time_kernel(k.run, s, min_ms);
       std::printf("{\"kernel\": \"%.*s\", \"label\": \"%s\", \"ta\": %d, \"tb\": %d, \"m\": %d, \"n\": %d, \"k\": %d, "
                   "\"gflops\": %.2f}\n",
                   static_cast<int>(k.name.size()), k.name.data(), s.label.c_str(), s.ta, s.tb, s.m, s.n, s.k, gflops);

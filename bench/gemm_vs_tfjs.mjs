@@ -1,8 +1,9 @@
 // GEMM in wasm, genlab vs TensorFlow.js (WASM backend = XNNPACK, SIMD, 1 thread), in ONE node process.
-// Loads the wasm gemm_bench (a MODULARIZE Emscripten module) and runs its main() for the same shapes
-// tfjs multiplies here, then prints JSON lines and a table of ratios.
-//   node --no-experimental-fetch bench/gemm_vs_tfjs.mjs BUILD_DIR [--shapes square|models|all] [--kernels simd,...]
-//        [--min-ms 150] [--json OUT.json]
+// Loads the wasm gemm_bench (a MODULARIZE Emscripten module), asks it for the shape list, then for
+// each shape alternates timed runs of every genlab kernel and of tf.matMul (best of --runs, each at
+// least --min-ms), so machine noise hits both sides alike. Prints a table of GFLOP/s and ratios.
+//   node --no-experimental-fetch bench/gemm_vs_tfjs.mjs WASM_BUILD_DIR [--shapes square|models|all]
+//        [--kernels simd,eigen,...] [--variants] [--runs 3] [--min-ms 100] [--json OUT.json]
 import { createRequire } from 'node:module';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -15,20 +16,27 @@ if (!buildDir || !fs.existsSync(path.join(buildDir, 'bench', 'gemm_bench.js'))) 
   process.exit(2);
 }
 const opt = (name, dflt) => { const i = argv.indexOf(name); return i >= 0 ? argv[i + 1] : dflt; };
-const shapes = opt('--shapes', 'all');
-const kernels = opt('--kernels', 'simd,eigen');
-const minMs = Number(opt('--min-ms', '150'));
+const shapesArg = opt('--shapes', 'all');
+const kernelsArg = opt('--kernels', 'simd,eigen');
+const runs = Number(opt('--runs', '3'));
+const minMs = Number(opt('--min-ms', '100'));
 const jsonOut = opt('--json', null);
 
-// ---- genlab wasm kernels -------------------------------------------------------------------
-const lines = [];
+// ---- genlab wasm module: shape list, then one timed run per call --------------------------------
+const listed = [];
 const createGemmBench = require(path.resolve(buildDir, 'bench', 'gemm_bench.js'));
-await createGemmBench({
-  arguments: ['--kernels', kernels, '--shapes', shapes, '--min-ms', String(minMs)],
-  print: (s) => { lines.push(s); process.stderr.write(`genlab ${s}\n`); },
+const extra = argv.includes('--variants') ? ['--variants'] : [];
+const mod = await createGemmBench({
+  arguments: ['--kernels', kernelsArg, '--shapes', shapesArg, '--list', ...extra],
+  print: (s) => { if (s.startsWith('{')) listed.push(JSON.parse(s)); },
   printErr: (s) => process.stderr.write(`${s}\n`),
 });
-const genlab = lines.filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
+const genlabGflops = mod.cwrap('gemm_bench_gflops', 'number', ['string', 'number', 'number', 'number', 'number', 'number', 'number']);
+const kernelNames = [...new Set(listed.map((r) => r.kernel))];
+const shapes = [];
+for (const r of listed)
+  if (!shapes.some((s) => s.label === r.label && s.ta === r.ta && s.tb === r.tb && s.m === r.m && s.n === r.n && s.k === r.k))
+    shapes.push({ label: r.label, ta: r.ta, tb: r.tb, m: r.m, n: r.n, k: r.k });
 
 // ---- TensorFlow.js WASM backend, 1 thread --------------------------------------------------
 const tf = require('@tensorflow/tfjs-core');
@@ -38,46 +46,45 @@ await tf.setBackend('wasm');
 await tf.ready();
 const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
 
-function timeTfjs(s) {
+function tfjsOneRun(s) {
   const a = tf.randomUniform(s.ta ? [s.k, s.m] : [s.m, s.k], -0.5, 0.5);
   const b = tf.randomUniform(s.tb ? [s.n, s.k] : [s.k, s.n], -0.5, 0.5);
   const once = () => tf.matMul(a, b, !!s.ta, !!s.tb).dispose();
-  once();
-  let best = 0;
-  for (let rep = 0; rep < 3; ++rep) {
-    let iters = 0;
-    const t0 = performance.now();
-    let t1 = t0;
-    while (t1 - t0 < minMs) { once(); ++iters; t1 = performance.now(); }
-    best = Math.max(best, (2 * s.m * s.n * s.k * iters) / ((t1 - t0) * 1e-3) * 1e-9);
-  }
+  once();  // warm-up
+  let iters = 0;
+  const t0 = performance.now();
+  let t1 = t0;
+  while (t1 - t0 < minMs) { once(); ++iters; t1 = performance.now(); }
   a.dispose(); b.dispose();
-  return best;
+  return (2 * s.m * s.n * s.k * iters) / ((t1 - t0) * 1e-3) * 1e-9;
 }
 
-const seen = new Map();
-for (const r of genlab) {
-  const key = `${r.label}|${r.ta}${r.tb}|${r.m}x${r.n}x${r.k}`;
-  if (!seen.has(key)) seen.set(key, { shape: r, genlab: {} });
-  seen.get(key).genlab[r.kernel] = r.gflops;
-}
 const rows = [];
-for (const { shape, genlab: g } of seen.values()) {
-  const tfjs = timeTfjs(shape);
-  const row = { label: shape.label, ta: shape.ta, tb: shape.tb, m: shape.m, n: shape.n, k: shape.k, tfjs_wasm: +tfjs.toFixed(2), ...g };
+for (const s of shapes) {
+  const row = { ...s, tfjs_wasm: 0 };
+  for (const name of kernelNames) row[name] = 0;
+  for (let rep = 0; rep < runs; ++rep) {
+    for (const name of kernelNames) {
+      if (listed.some((r) => r.kernel === name && r.label === s.label && r.m === s.m && r.n === s.n && r.k === s.k))
+        row[name] = Math.max(row[name], genlabGflops(name, s.ta, s.tb, s.m, s.n, s.k, minMs));
+    }
+    row.tfjs_wasm = Math.max(row.tfjs_wasm, tfjsOneRun(s));
+  }
   rows.push(row);
-  process.stderr.write(`tfjs   ${JSON.stringify(row)}\n`);
+  process.stderr.write(`${JSON.stringify(row)}\n`);
 }
 
 // ---- table ---------------------------------------------------------------------------------
-const names = kernels.split(',');
 const pad = (s, n) => String(s).padEnd(n);
 const lpad = (s, n) => String(s).padStart(n);
-console.log(`\nGEMM GFLOP/s in node ${process.version}, 1 thread; tfjs-backend-wasm ${tfwasm.version_wasm} (SIMD ${simd})`);
-console.log(pad('shape', 22) + pad('op', 4) + pad('MxNxK', 16) + names.map((n) => lpad(n, 9)).join('') + lpad('tfjs', 9) + lpad(`${names[0]}/tfjs`, 12));
+const w = Math.max(8, ...kernelNames.map((n) => n.length + 1));
+console.log(`\nGEMM GFLOP/s, node ${process.version}, 1 thread, best of ${runs} alternating runs of >= ${minMs} ms; ` +
+  `tfjs-backend-wasm ${tfwasm.version_wasm} (XNNPACK, SIMD ${simd})`);
+console.log(pad('shape', 22) + pad('op', 4) + pad('MxNxK', 15) + kernelNames.map((n) => lpad(n, w)).join('') +
+  lpad('tfjs', 8) + lpad(`${kernelNames[0]}/tfjs`, 12));
 for (const r of rows) {
-  console.log(pad(r.label, 22) + pad((r.ta ? 'T' : 'N') + (r.tb ? 'T' : 'N'), 4) + pad(`${r.m}x${r.n}x${r.k}`, 16) +
-    names.map((n) => lpad(r[n] !== undefined ? r[n].toFixed(1) : '-', 9)).join('') + lpad(r.tfjs_wasm.toFixed(1), 9) +
-    lpad((r[names[0]] / r.tfjs_wasm).toFixed(2) + 'x', 12));
+  console.log(pad(r.label, 22) + pad((r.ta ? 'T' : 'N') + (r.tb ? 'T' : 'N'), 4) + pad(`${r.m}x${r.n}x${r.k}`, 15) +
+    kernelNames.map((n) => lpad(r[n] ? r[n].toFixed(1) : '-', w)).join('') + lpad(r.tfjs_wasm.toFixed(1), 8) +
+    lpad((r[kernelNames[0]] / r.tfjs_wasm).toFixed(2) + 'x', 12));
 }
 if (jsonOut) fs.writeFileSync(jsonOut, JSON.stringify(rows, null, 1) + '\n');

@@ -34,9 +34,20 @@ std::vector<GemmKernelEntry> gemm_wasm_simd128_tile_variants();
 namespace gemm_blocking {
 
 // Blocking shared by all blocked kernels. KC*NR floats of B (8 KB) stay in L1 across the MC/MR
-// micro-tiles; MC*KC floats of packed A (~96 KB) stay in L2; KC*NC of packed B (2 MB) streams.
-constexpr int kMR = 4, kNR = 8;
-constexpr int kKC = 256, kMC = 96, kNC = 2048;
+// micro-tiles; MC*KC floats of packed A (100 KB) and KC*NC of packed B (512 KB) stay in L2.
+// 5x8 (10 f32x4 accumulators) measured fastest under V8 on x86-64: 6x8 and larger tiles spill
+// registers (SSE has 16, and each mul needs a temporary without FMA); see bench/RESULTS-speed.md.
+constexpr int kMR = 5, kNR = 8;
+constexpr int kKC = 256, kMC = 100, kNC = 512;
+
+// Cache block sizes (MC, NC are rounded down to multiples of MR, NR); tunable for benchmarks.
+struct Blocking {
+  int kc = kKC, mc = kMC, nc = kNC;
+  // When op(B) = B (rows contiguous) and all of M fits one MC block, each B panel serves only a few
+  // micro-tiles: the kernel then reads B in place (row stride ldb) instead of packing it, which
+  // halves the memory traffic of wide products such as batched im2col (M = 32, N = 25088).
+  bool direct_b = true;
+};
 
 // C = beta*C + alpha*C (no read of C when beta == 0: NaN garbage in C must not propagate).
 inline void scale_c(const GemmArgs& g) {
@@ -111,19 +122,21 @@ void pack_b(const GemmArgs& g, int p0, int kc, int j0, int nc, float* out) {
   }
 }
 
-// The driver. MicroKernel: void(int kc, const float* pa, const float* pb, float* c, int ldc,
-// float beta) computing the full MR x NR tile c = beta*c + sum_p pa[p*MR+i]*pb[p*NR+j], reading c
-// only when beta != 0. Ragged tiles go through a local MR x NR buffer.
+// The driver. MicroKernel: void(int kc, const float* pa, const float* pb, int ldpb, float* c,
+// int ldc, float beta) computing the full MR x NR tile c = beta*c + sum_p pa[p*MR+i]*pb[p*ldpb+j],
+// reading c only when beta != 0 (ldpb = NR for packed panels). Ragged tiles go through a local
+// MR x NR buffer; a ragged last column panel is always packed (zero-padded).
 template <int MR, int NR, class MicroKernel>
-void gemm_blocked(const GemmArgs& g, MicroKernel micro_kernel) {
+void gemm_blocked(const GemmArgs& g, MicroKernel micro_kernel, Blocking blocking = {}) {
   if (g.m <= 0 || g.n <= 0) return;
   if (g.k <= 0 || g.alpha == 0.f) {  // nothing to multiply: C = beta*C (A, B not read)
     scale_c(g);
     return;
   }
-  constexpr int MC = kMC / MR * MR, NC = kNC / NR * NR;
+  const int KC = blocking.kc, MC = std::max(blocking.mc / MR, 1) * MR, NC = std::max(blocking.nc / NR, 1) * NR;
+  const bool direct_b = blocking.direct_b && !g.trans_b && g.m <= MC;
   thread_local std::vector<float> packed_a, packed_b;
-  const int kc_max = std::min(kKC, g.k);
+  const int kc_max = std::min(KC, g.k);
   const std::size_t a_need = static_cast<std::size_t>((std::min(MC, g.m) + MR - 1) / MR * MR) * kc_max;
   const std::size_t b_need = static_cast<std::size_t>((std::min(NC, g.n) + NR - 1) / NR * NR) * kc_max;
   if (packed_a.size() < a_need) packed_a.resize(a_need);
@@ -132,27 +145,38 @@ void gemm_blocked(const GemmArgs& g, MicroKernel micro_kernel) {
 
   for (int j0 = 0; j0 < g.n; j0 += NC) {
     const int nc = std::min(NC, g.n - j0);
-    for (int p0 = 0; p0 < g.k; p0 += kKC) {
-      const int kc = std::min(kKC, g.k - p0);
+    for (int p0 = 0; p0 < g.k; p0 += KC) {
+      const int kc = std::min(KC, g.k - p0);
       const float beta = p0 == 0 ? g.beta : 1.f;  // later K slices accumulate
-      pack_b<NR>(g, p0, kc, j0, nc, packed_b.data());
+      const int nc_full = nc / NR * NR;
+      if (!direct_b) pack_b<NR>(g, p0, kc, j0, nc, packed_b.data());
+      else if (nc_full < nc) pack_b<NR>(g, p0, kc, j0 + nc_full, nc - nc_full, packed_b.data());
       for (int i0 = 0; i0 < g.m; i0 += MC) {
         const int mc = std::min(MC, g.m - i0);
         pack_a<MR>(g, i0, mc, p0, kc, packed_a.data());
         for (int jr = 0; jr < nc; jr += NR) {
           const int nr = std::min(NR, nc - jr);
           const float* pb = packed_b.data() + static_cast<std::ptrdiff_t>(jr) * kc;
+          int ldpb = NR;
+          if (direct_b) {
+            if (nr == NR) {
+              pb = g.b + static_cast<std::ptrdiff_t>(p0) * g.ldb + j0 + jr;
+              ldpb = g.ldb;
+            } else {
+              pb = packed_b.data();
+            }
+          }
           for (int ir = 0; ir < mc; ir += MR) {
             const int mr = std::min(MR, mc - ir);
             const float* pa = packed_a.data() + static_cast<std::ptrdiff_t>(ir) * kc;
             float* c = g.c + static_cast<std::ptrdiff_t>(i0 + ir) * g.ldc + j0 + jr;
             if (mr == MR && nr == NR) {
-              micro_kernel(kc, pa, pb, c, g.ldc, beta);
+              micro_kernel(kc, pa, pb, ldpb, c, g.ldc, beta);
             } else {
               if (beta != 0.f)
                 for (int i = 0; i < mr; ++i)
                   for (int j = 0; j < nr; ++j) edge[i * NR + j] = c[static_cast<std::ptrdiff_t>(i) * g.ldc + j];
-              micro_kernel(kc, pa, pb, edge, NR, beta);
+              micro_kernel(kc, pa, pb, ldpb, edge, NR, beta);
               for (int i = 0; i < mr; ++i)
                 for (int j = 0; j < nr; ++j) c[static_cast<std::ptrdiff_t>(i) * g.ldc + j] = edge[i * NR + j];
             }

@@ -6,11 +6,12 @@
 namespace genlab {
 namespace {
 
-// c[MR x NR] = beta*c + sum_p pa[p][:] (outer) pb[p][:]; c is not read when beta == 0.
+// c[MR x NR] = beta*c + sum_p pa[p*MR + i] pb[p*ldpb + j]; c is not read when beta == 0.
 template <int MR, int NR>
-void micro_kernel_scalar(int kc, const float* pa, const float* pb, float* c, int ldc, float beta) {
+void micro_kernel_scalar(int kc, const float* pa, const float* pb, int ldpb, float* c, int ldc,
+                     float beta) {
   float acc[MR][NR] = {};
-  for (int p = 0; p < kc; ++p, pa += MR, pb += NR)
+  for (int p = 0; p < kc; ++p, pa += MR, pb += ldpb)
     for (int i = 0; i < MR; ++i)
       for (int j = 0; j < NR; ++j) acc[i][j] += pa[i] * pb[j];
   for (int i = 0; i < MR; ++i) {

@@ -12,15 +12,16 @@
 namespace genlab {
 namespace {
 
-// c[MR x NR] = beta*c + sum_p pa[p][:] (outer) pb[p][:]; c is not read when beta == 0.
+// c[MR x NR] = beta*c + sum_p pa[p*MR + i] pb[p*ldpb + j]; c is not read when beta == 0.
 template <int MR, int NR>
-void micro_kernel_wasm_simd128(int kc, const float* pa, const float* pb, float* c, int ldc, float beta) {
+void micro_kernel_wasm_simd128(int kc, const float* pa, const float* pb, int ldpb, float* c, int ldc,
+                     float beta) {
   static_assert(NR % 4 == 0, "NR must be a multiple of the f32x4 width");
   constexpr int NV = NR / 4;
   v128_t acc[MR][NV];
   for (int i = 0; i < MR; ++i)
     for (int v = 0; v < NV; ++v) acc[i][v] = wasm_f32x4_splat(0.f);
-  for (int p = 0; p < kc; ++p, pa += MR, pb += NR) {
+  for (int p = 0; p < kc; ++p, pa += MR, pb += ldpb) {
     v128_t b[NV];
     for (int v = 0; v < NV; ++v) b[v] = wasm_v128_load(pb + 4 * v);
     for (int i = 0; i < MR; ++i) {
@@ -39,9 +40,10 @@ void micro_kernel_wasm_simd128(int kc, const float* pa, const float* pb, float* 
   }
 }
 
-template <int MR, int NR>
+template <int MR, int NR, int KC = gemm_blocking::kKC, int MC = gemm_blocking::kMC, int NC = gemm_blocking::kNC,
+          bool DirectB = true>
 void gemm_variant(const GemmArgs& g) {
-  gemm_blocking::gemm_blocked<MR, NR>(g, micro_kernel_wasm_simd128<MR, NR>);
+  gemm_blocking::gemm_blocked<MR, NR>(g, micro_kernel_wasm_simd128<MR, NR>, {KC, MC, NC, DirectB});
 }
 
 }  // namespace
@@ -50,9 +52,9 @@ void gemm_blocked_wasm_simd128(const GemmArgs& g) { gemm_variant<gemm_blocking::
 
 std::vector<GemmKernelEntry> gemm_wasm_simd128_tile_variants() {
   return {{"wasm_simd128_4x8", gemm_variant<4, 8>},   {"wasm_simd128_6x8", gemm_variant<6, 8>},
-          {"wasm_simd128_5x8", gemm_variant<5, 8>},   {"wasm_simd128_8x8", gemm_variant<8, 8>},
-          {"wasm_simd128_4x12", gemm_variant<4, 12>}, {"wasm_simd128_3x16", gemm_variant<3, 16>},
-          {"wasm_simd128_2x16", gemm_variant<2, 16>}, {"wasm_simd128_4x16", gemm_variant<4, 16>}};
+          {"wasm_simd128_8x8", gemm_variant<8, 8>},   {"wasm_simd128_4x12", gemm_variant<4, 12>},
+          {"wasm_simd128_2x16", gemm_variant<2, 16>}, {"wasm_simd128_5x8_nc2048", gemm_variant<5, 8, 256, 100, 2048>},
+          {"wasm_simd128_5x8_packed_b", gemm_variant<5, 8, 256, 100, 512, false>}};
 }
 
 }  // namespace genlab

@@ -147,8 +147,10 @@ TEST(Gemm, CrossesCacheBlockBoundaries) {
   // m > MC, k > KC and n > NC: several blocks in every loop, with ragged last blocks.
   Rng rng(3);
   using namespace gemm_blocking;
-  const int m = kMC + 5, k = kKC + 9, n = kNC + 11;
-  for (int t = 0; t < 4; ++t) {
+  const int k = kKC + 9, n = kNC + 11;
+  for (int t = 0; t < 8; ++t) {
+    // t < 4: m > MC (packed B); t >= 4: m < MC, where op(B) = B is read in place.
+    const int m = t < 4 ? kMC + 5 : 37;
     const Problem p = make_problem(rng, t & 1, t & 2, m, n, k, 3, 0.5f, t % 2 ? 0.f : 2.f);
     for (const auto& kernel : gemm_kernel_list()) {
       if (kernel.name == "reference") continue;  // slow in wasm; checked on the small shapes
