@@ -31,6 +31,7 @@
 //   panel     {name*}            open a panel: train, samples, latent, order, draw, board
 //   ui        {lock: [..], hide: [..]}  instructor options (controls: dataset, model, hyper, train, ...)
 //   hash      {}                 -> {"params": FNV-1a hex of the parameter bytes}
+//   message   {text*, error}     show a message from the JS glue on the status line
 //   schema    {}                 -> hyperparameters with types, ranges and defaults per model kind
 // Binary payloads (datasets, checkpoints) go through put_file / import_model / export_model.
 #pragma once
@@ -157,6 +158,9 @@ class Playground {
   std::vector<uint8_t> export_model(bool with_state) const;
   // Checks and loads a checkpoint (ours or the CLI's); the current model is untouched on error.
   std::string import_model(std::span<const uint8_t> bytes);
+  // Loads the parameters (and step) of a checkpoint whose model config equals the current one, keeping
+  // the set-up; the page's pretrained starting points. Error reply (model untouched) otherwise.
+  std::string load_pretrained(std::span<const uint8_t> bytes);
   std::string curves_csv() const;
 
   // ---- the main loop ----
@@ -219,6 +223,7 @@ class Playground {
   // Implementation details live in playground.cpp (private helpers are declared there as statics
   // or here when they need the members).
   struct Internals;
+  struct Ops;
   std::unique_ptr<Internals> in_;  // trainer, RNG streams, stored files, timers
 
   Setup setup_;
