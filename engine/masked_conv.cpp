@@ -164,6 +164,8 @@ MaskedConv2d::MaskedConv2d(MaskedConvSpec spec) : spec_(std::move(spec)) {
     if (!runs_.empty() && runs_.back().k == k && runs_.back().o1 == o) runs_.back().o1 = o + 1;
     else runs_.push_back({o, o + 1, k});
   }
+  for (size_t i = 0; i < runs_.size(); ++i) runs_by_rows_.push_back(static_cast<int>(i));
+  std::stable_sort(runs_by_rows_.begin(), runs_by_rows_.end(), [&](int a, int b) { return runs_[a].k > runs_[b].k; });
   packed_.assign(static_cast<size_t>(s.out_c) * rows_.size(), 0.f);
 }
 
@@ -199,15 +201,16 @@ void MaskedConv2d::pack(const float* W) {
   }
 }
 
-// cols [rows][B*H*W]: row r holds input channel ci shifted by (dy, dx), zero outside the image.
-void MaskedConv2d::im2col(float* cols, const float* in, int B, int H, int W) const {
-  const size_t N = static_cast<size_t>(B) * H * W;
+// cols [rows][nb*H*W] for images [b0, b0 + nb) of planes in [in_c][B][H][W]: row r holds input channel
+// ci shifted by (dy, dx), zero outside the image.
+void MaskedConv2d::im2col(float* cols, const float* in, int b0, int nb, int B, int H, int W) const {
+  const size_t HW = static_cast<size_t>(H) * W, N = B * HW, NC = nb * HW;
   for (size_t r = 0; r < rows_.size(); ++r) {
     const Row& R = rows_[r];
-    float* dst = cols + r * N;
-    const float* src = in + R.ci * N;
+    float* dst = cols + r * NC;
+    const float* src = in + R.ci * N + b0 * HW;
     const int x0 = std::max(0, -R.dx), x1 = std::min(W, W - R.dx);
-    for (int b = 0; b < B; ++b)
+    for (int b = 0; b < nb; ++b)
       for (int y = 0; y < H; ++y) {
         float* d = dst + (static_cast<size_t>(b) * H + y) * W;
         const int sy = y + R.dy;
@@ -223,35 +226,47 @@ void MaskedConv2d::im2col(float* cols, const float* in, int B, int H, int W) con
   }
 }
 
+// Images per gemm: keep one chunk's im2col matrix around 512 KB so it stays in cache between
+// im2col, gemm and col2im (a whole batch would stream tens of MB through memory per layer).
+int MaskedConv2d::chunk_images(int B, int H, int W) const {
+  const size_t per_image = std::max<size_t>(1, rows_.size()) * H * W;
+  return static_cast<int>(std::clamp<size_t>((size_t{1} << 17) / per_image, 1, static_cast<size_t>(B)));
+}
+
 void MaskedConv2d::forward(float* out, const float* in, const float* b, const float* extra, Activation act, int B,
                            int H, int W, MaskedConvWorkspace& ws) const {
   require(act == Activation::Identity || act == Activation::ReLU, "masked conv: only Identity/ReLU are fused");
   const size_t HW = static_cast<size_t>(H) * W, N = B * HW, nr = rows_.size();
-  grow(ws.cols, nr * N);
-  im2col(ws.cols.data(), in, B, H, W);
-  for (const Run& run : runs_) {
-    float* c = out + run.o0 * N;
-    if (run.k == 0) {
-      std::fill(c, c + (run.o1 - run.o0) * N, 0.f);
-      continue;
+  const int chunk = chunk_images(B, H, W);
+  grow(ws.cols, nr * chunk * HW);
+  for (int b0 = 0; b0 < B; b0 += chunk) {
+    const int nb = std::min(chunk, B - b0);
+    const size_t NC = nb * HW;
+    im2col(ws.cols.data(), in, b0, nb, B, H, W);
+    for (const Run& run : runs_) {
+      float* c = out + run.o0 * N + b0 * HW;
+      if (run.k == 0) {
+        for (int o = run.o0; o < run.o1; ++o) std::fill_n(c + (o - run.o0) * N, NC, 0.f);
+        continue;
+      }
+      GemmArgs g;  // out[run, chunk] = Wp[run, 0:k] cols[0:k, chunk]
+      g.m = run.o1 - run.o0; g.n = static_cast<int>(NC); g.k = run.k;
+      g.a = packed_.data() + run.o0 * nr; g.lda = static_cast<int>(nr);
+      g.b = ws.cols.data(); g.ldb = static_cast<int>(NC);
+      g.c = c; g.ldc = static_cast<int>(N);
+      gemm(g);
     }
-    GemmArgs g;
-    g.m = run.o1 - run.o0; g.n = static_cast<int>(N); g.k = run.k;
-    g.a = packed_.data() + run.o0 * nr; g.lda = static_cast<int>(nr);
-    g.b = ws.cols.data(); g.ldb = static_cast<int>(N);
-    g.c = c; g.ldc = static_cast<int>(N);
-    gemm(g);
+    // Fused epilogue while the chunk is in cache: bias, per-image bias, activation.
+    for (int o = 0; o < spec_.out_c; ++o)
+      for (int bi = b0; bi < b0 + nb; ++bi) {
+        const float add = (b ? b[o] : 0.f) + (extra ? extra[o * B + bi] : 0.f);
+        float* p = out + o * N + bi * HW;
+        if (act == Activation::ReLU)
+          for (size_t i = 0; i < HW; ++i) { const float v = p[i] + add; p[i] = v > 0.f ? v : 0.f; }
+        else
+          for (size_t i = 0; i < HW; ++i) p[i] += add;
+      }
   }
-  // Fused epilogue: bias, per-image bias, activation.
-  for (int o = 0; o < spec_.out_c; ++o)
-    for (int bi = 0; bi < B; ++bi) {
-      const float add = (b ? b[o] : 0.f) + (extra ? extra[o * B + bi] : 0.f);
-      float* p = out + o * N + bi * HW;
-      if (act == Activation::ReLU)
-        for (size_t i = 0; i < HW; ++i) { const float v = p[i] + add; p[i] = v > 0.f ? v : 0.f; }
-      else
-        for (size_t i = 0; i < HW; ++i) p[i] += add;
-    }
 }
 
 void MaskedConv2d::backward(float* din, float* dW, float* db, const float* dout, const float* in, int B, int H, int W,
@@ -264,55 +279,66 @@ void MaskedConv2d::backward(float* din, float* dW, float* db, const float* dout,
       for (size_t i = 0; i < N; ++i) s += p[i];
       db[o] += static_cast<float>(s);
     }
-  if (nr == 0) return;
-  if (dW) {
-    grow(ws.cols, nr * N);
-    im2col(ws.cols.data(), in, B, H, W);
-    grow(ws.dpacked, static_cast<size_t>(spec_.out_c) * nr);
-    for (const Run& run : runs_) {
-      if (run.k == 0) continue;
-      GemmArgs g;  // dWp[run, 0:k] = dout[run] * cols[0:k]^T
-      g.trans_b = true;
-      g.m = run.o1 - run.o0; g.n = run.k; g.k = static_cast<int>(N);
-      g.a = dout + run.o0 * N; g.lda = static_cast<int>(N);
-      g.b = ws.cols.data(); g.ldb = static_cast<int>(N);
-      g.c = ws.dpacked.data() + run.o0 * nr; g.ldc = static_cast<int>(nr);
-      gemm(g);
+  if (nr == 0 || (!dW && !din)) return;
+  const int chunk = chunk_images(B, H, W);
+  grow(ws.cols, nr * chunk * HW);
+  grow(ws.dcols, nr * chunk * HW);
+  grow(ws.dpacked, static_cast<size_t>(spec_.out_c) * nr);
+  for (int b0 = 0; b0 < B; b0 += chunk) {
+    const int nb = std::min(chunk, B - b0);
+    const size_t NC = nb * HW;
+    if (dW) {
+      im2col(ws.cols.data(), in, b0, nb, B, H, W);
+      for (const Run& run : runs_) {
+        if (run.k == 0) continue;
+        GemmArgs g;  // dWp[run, 0:k] (+)= dout[run, chunk] cols[0:k, chunk]^T
+        g.trans_b = true;
+        g.m = run.o1 - run.o0; g.n = run.k; g.k = static_cast<int>(NC);
+        g.a = dout + run.o0 * N + b0 * HW; g.lda = static_cast<int>(N);
+        g.b = ws.cols.data(); g.ldb = static_cast<int>(NC);
+        g.beta = b0 == 0 ? 0.f : 1.f;
+        g.c = ws.dpacked.data() + run.o0 * nr; g.ldc = static_cast<int>(nr);
+        gemm(g);
+      }
     }
+    if (din) {
+      // dcols[0:k] += Wp[run, 0:k]^T dout[run]; the run with every row (k = rows) goes first and sets dcols.
+      bool first = true;
+      for (int ri : runs_by_rows_) {
+        const Run* run = &runs_[ri];
+        if (run->k == 0) continue;
+        GemmArgs g;
+        g.trans_a = true;
+        g.m = run->k; g.n = static_cast<int>(NC); g.k = run->o1 - run->o0;
+        g.a = packed_.data() + run->o0 * nr; g.lda = static_cast<int>(nr);
+        g.b = dout + run->o0 * N + b0 * HW; g.ldb = static_cast<int>(N);
+        g.beta = first ? 0.f : 1.f;
+        g.c = ws.dcols.data(); g.ldc = static_cast<int>(NC);
+        gemm(g);
+        first = false;
+      }
+      // col2im: scatter-add each row back to its shifted input position.
+      for (size_t r = 0; r < nr; ++r) {
+        const Row& R = rows_[r];
+        const float* src = ws.dcols.data() + r * NC;
+        float* dst = din + R.ci * N + b0 * HW;
+        const int x0 = std::max(0, -R.dx), x1 = std::min(W, W - R.dx);
+        if (x0 >= x1) continue;
+        for (int bi = 0; bi < nb; ++bi)
+          for (int y = 0; y < H; ++y) {
+            const int sy = y + R.dy;
+            if (sy < 0 || sy >= H) continue;
+            const float* sp = src + (static_cast<size_t>(bi) * H + y) * W;
+            float* d = dst + (static_cast<size_t>(bi) * H + sy) * W + R.dx;
+            for (int x = x0; x < x1; ++x) d[x] += sp[x];
+          }
+      }
+    }
+  }
+  if (dW) {
     const size_t wo = static_cast<size_t>(spec_.in_c) * spec_.kh * spec_.kw;
     for (int o = 0; o < spec_.out_c; ++o)
       for (int r = 0; r < row_count_[o]; ++r) dW[o * wo + rows_[r].widx] += ws.dpacked[o * nr + r];
-  }
-  if (din) {
-    grow(ws.dcols, nr * N);
-    std::fill(ws.dcols.begin(), ws.dcols.begin() + nr * N, 0.f);
-    for (const Run& run : runs_) {
-      if (run.k == 0) continue;
-      GemmArgs g;  // dcols[0:k] += Wp[run, 0:k]^T dout[run]
-      g.trans_a = true;
-      g.m = run.k; g.n = static_cast<int>(N); g.k = run.o1 - run.o0;
-      g.a = packed_.data() + run.o0 * nr; g.lda = static_cast<int>(nr);
-      g.b = dout + run.o0 * N; g.ldb = static_cast<int>(N);
-      g.beta = 1.f;
-      g.c = ws.dcols.data(); g.ldc = static_cast<int>(N);
-      gemm(g);
-    }
-    // col2im: scatter-add each row back to its shifted input position.
-    for (size_t r = 0; r < nr; ++r) {
-      const Row& R = rows_[r];
-      const float* src = ws.dcols.data() + r * N;
-      float* dst = din + R.ci * N;
-      const int x0 = std::max(0, -R.dx), x1 = std::min(W, W - R.dx);
-      if (x0 >= x1) continue;
-      for (int bi = 0; bi < B; ++bi)
-        for (int y = 0; y < H; ++y) {
-          const int sy = y + R.dy;
-          if (sy < 0 || sy >= H) continue;
-          const float* s = src + (static_cast<size_t>(bi) * H + y) * W;
-          float* d = dst + (static_cast<size_t>(bi) * H + sy) * W + R.dx;
-          for (int x = x0; x < x1; ++x) d[x] += s[x];
-        }
-    }
   }
 }
 

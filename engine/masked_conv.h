@@ -14,7 +14,7 @@
 // live prefix of the im2col rows (centre rows are sorted by input group).
 //
 // Two forward paths:
-//  * forward():    im2col over all pixels + gemm() (training, evaluation);
+//  * forward():    im2col + gemm() over chunks of images that fit in cache (training, evaluation);
 //  * forward_at(): a fixed-order kernel at a list of pixel positions (the samplers). Every output value
 //    is the same float sum in the same order whatever the positions, so the naive sampler (all
 //    positions every step) and the cached sampler (one position or one row) agree bit for bit.
@@ -101,11 +101,13 @@ class MaskedConv2d {
   struct Row { int ci, dy, dx, widx; };  // one im2col row: input channel, offset, index into W
   struct Run { int o0, o1, k; };         // output channels [o0, o1) use im2col rows [0, k)
   bool centre_live(int gi, int go) const;
-  void im2col(float* cols, const float* in, int B, int H, int W) const;
+  void im2col(float* cols, const float* in, int b0, int nb, int B, int H, int W) const;
+  int chunk_images(int B, int H, int W) const;
 
   MaskedConvSpec spec_;
   std::vector<Row> rows_;
   std::vector<Run> runs_;
+  std::vector<int> runs_by_rows_;  // indices into runs_, largest k first (backward sets dcols with it)
   std::vector<int> row_count_;  // [out_c]
   std::vector<float> packed_;   // [out_c, rows]
 };
