@@ -49,70 +49,79 @@ struct ColGeometry {
   int C, H, W, kh, kw, stride, pad, OH, OW;
 };
 
-// Range [lo, hi) of output positions o whose input index o*stride - pad + k lies in [0, size).
-inline void valid_range(int k, int size, int stride, int pad, int n_out, int& lo, int& hi) {
-  // o*stride >= pad - k  and  o*stride < size + pad - k
-  const int a = pad - k;
-  lo = a <= 0 ? 0 : (a + stride - 1) / stride;
-  const int b = size + pad - k;  // exclusive bound on o*stride
-  hi = b <= 0 ? 0 : (b + stride - 1) / stride;
-  lo = std::min(lo, n_out);
-  hi = std::clamp(hi, lo, n_out);
+// Padded images: with pad > 0 each channel plane is first copied into a zero-bordered scratch plane
+// [H + 2 pad, W + 2 pad] so the column loops below run without bounds checks or zero fills (they
+// dominate on the small feature maps of the decoders). The scratch plane's border is zeroed once
+// per call and never written afterwards.
+inline size_t padded_plane_size(const ColGeometry& g) {
+  return g.pad > 0 ? static_cast<size_t>(g.H + 2 * g.pad) * (g.W + 2 * g.pad) : 0;
 }
 
 // col[(c*kh+ki)*kw+kj, oy*OW+ox] = img[c, oy*s-p+ki, ox*s-p+kj] (0 outside the image)
-void im2col(float* col, const float* img, const ColGeometry& g) {
+// plane: scratch of padded_plane_size(g) floats (unused when pad == 0).
+void im2col(float* col, const float* img, const ColGeometry& g, float* plane) {
   const size_t ohw = static_cast<size_t>(g.OH) * g.OW;
+  const int PW = g.W + 2 * g.pad;
+  if (g.pad > 0) std::fill(plane, plane + padded_plane_size(g), 0.f);
   for (int c = 0; c < g.C; ++c) {
-    const float* plane = img + static_cast<size_t>(c) * g.H * g.W;
-    for (int ki = 0; ki < g.kh; ++ki) {
-      int ylo, yhi;
-      valid_range(ki, g.H, g.stride, g.pad, g.OH, ylo, yhi);
-      for (int kj = 0; kj < g.kw; ++kj) {
-        int xlo, xhi;
-        valid_range(kj, g.W, g.stride, g.pad, g.OW, xlo, xhi);
-        float* dst = col + (static_cast<size_t>(c * g.kh + ki) * g.kw + kj) * ohw;
-        std::fill(dst, dst + static_cast<size_t>(ylo) * g.OW, 0.f);
-        for (int oy = ylo; oy < yhi; ++oy) {
-          float* d = dst + static_cast<size_t>(oy) * g.OW;
-          const float* src = plane + static_cast<size_t>(oy * g.stride - g.pad + ki) * g.W;
-          const int shift = kj - g.pad;  // input column = ox * stride + shift
-          for (int ox = 0; ox < xlo; ++ox) d[ox] = 0.f;
-          if (g.stride == 1) {
-            std::memcpy(d + xlo, src + xlo + shift, sizeof(float) * static_cast<size_t>(xhi - xlo));
-          } else {
-            for (int ox = xlo; ox < xhi; ++ox) d[ox] = src[ox * g.stride + shift];
-          }
-          for (int ox = xhi; ox < g.OW; ++ox) d[ox] = 0.f;
-        }
-        std::fill(dst + static_cast<size_t>(yhi) * g.OW, dst + ohw, 0.f);
-      }
+    const float* src_plane = img + static_cast<size_t>(c) * g.H * g.W;
+    int pw = g.W;
+    if (g.pad > 0) {
+      for (int y = 0; y < g.H; ++y)
+        std::memcpy(plane + static_cast<size_t>(y + g.pad) * PW + g.pad, src_plane + static_cast<size_t>(y) * g.W,
+                    sizeof(float) * static_cast<size_t>(g.W));
+      src_plane = plane;
+      pw = PW;
     }
+    for (int ki = 0; ki < g.kh; ++ki)
+      for (int kj = 0; kj < g.kw; ++kj) {
+        float* dst = col + (static_cast<size_t>(c * g.kh + ki) * g.kw + kj) * ohw;
+        for (int oy = 0; oy < g.OH; ++oy) {
+          const float* s = src_plane + static_cast<size_t>(oy * g.stride + ki) * pw + kj;
+          float* d = dst + static_cast<size_t>(oy) * g.OW;
+          if (g.stride == 1) {
+            std::memcpy(d, s, sizeof(float) * static_cast<size_t>(g.OW));
+          } else if (g.stride == 2) {
+            for (int ox = 0; ox < g.OW; ++ox) d[ox] = s[2 * ox];
+          } else {
+            for (int ox = 0; ox < g.OW; ++ox) d[ox] = s[ox * g.stride];
+          }
+        }
+      }
   }
 }
 
 // The adjoint of im2col: img[c, y, x] += every column entry that im2col would read from it.
-void col2im_add(float* img, const float* col, const ColGeometry& g) {
+void col2im_add(float* img, const float* col, const ColGeometry& g, float* plane) {
   const size_t ohw = static_cast<size_t>(g.OH) * g.OW;
+  const int PW = g.W + 2 * g.pad;
   for (int c = 0; c < g.C; ++c) {
-    float* plane = img + static_cast<size_t>(c) * g.H * g.W;
-    for (int ki = 0; ki < g.kh; ++ki) {
-      int ylo, yhi;
-      valid_range(ki, g.H, g.stride, g.pad, g.OH, ylo, yhi);
+    float* dst_plane = img + static_cast<size_t>(c) * g.H * g.W;
+    float* acc = dst_plane;
+    int pw = g.W;
+    if (g.pad > 0) {
+      std::fill(plane, plane + padded_plane_size(g), 0.f);
+      acc = plane;
+      pw = PW;
+    }
+    for (int ki = 0; ki < g.kh; ++ki)
       for (int kj = 0; kj < g.kw; ++kj) {
-        int xlo, xhi;
-        valid_range(kj, g.W, g.stride, g.pad, g.OW, xlo, xhi);
-        const float* srcrow = col + (static_cast<size_t>(c * g.kh + ki) * g.kw + kj) * ohw;
-        for (int oy = ylo; oy < yhi; ++oy) {
-          const float* s = srcrow + static_cast<size_t>(oy) * g.OW;
-          float* d = plane + static_cast<size_t>(oy * g.stride - g.pad + ki) * g.W;
-          const int shift = kj - g.pad;
+        const float* src = col + (static_cast<size_t>(c * g.kh + ki) * g.kw + kj) * ohw;
+        for (int oy = 0; oy < g.OH; ++oy) {
+          float* d = acc + static_cast<size_t>(oy * g.stride + ki) * pw + kj;
+          const float* s = src + static_cast<size_t>(oy) * g.OW;
           if (g.stride == 1) {
-            for (int ox = xlo; ox < xhi; ++ox) d[ox + shift] += s[ox];
+            for (int ox = 0; ox < g.OW; ++ox) d[ox] += s[ox];
           } else {
-            for (int ox = xlo; ox < xhi; ++ox) d[ox * g.stride + shift] += s[ox];
+            for (int ox = 0; ox < g.OW; ++ox) d[ox * g.stride] += s[ox];
           }
         }
+      }
+    if (g.pad > 0) {
+      for (int y = 0; y < g.H; ++y) {
+        const float* s = plane + static_cast<size_t>(y + g.pad) * PW + g.pad;
+        float* d = dst_plane + static_cast<size_t>(y) * g.W;
+        for (int x = 0; x < g.W; ++x) d[x] += s[x];
       }
     }
   }
@@ -161,12 +170,13 @@ void conv2d_forward(float* out, const float* in, const float* W, const float* b,
   const size_t in_size = static_cast<size_t>(s.in_c) * s.in_h * s.in_w;
   const size_t out_size = static_cast<size_t>(s.out_c) * ohw;
   const bool pointwise = is_pointwise(g);
-  if (!pointwise) grow(workspace, static_cast<size_t>(K) * ohw);
+  const size_t col_size = static_cast<size_t>(K) * ohw;
+  if (!pointwise) grow(workspace, col_size + padded_plane_size(g));
   for (int i = 0; i < s.batch; ++i) {
     const float* x = in + i * in_size;
     const float* col = x;
     if (!pointwise) {
-      im2col(workspace.data(), x, g);
+      im2col(workspace.data(), x, g, workspace.data() + col_size);
       col = workspace.data();
     }
     gemm(false, false, s.out_c, ohw, K, 1.f, W, col, 0.f, out + i * out_size);
@@ -184,15 +194,16 @@ void conv2d_backward(float* din, float* dW, float* db, const float* dout, const 
   const size_t in_size = static_cast<size_t>(s.in_c) * s.in_h * s.in_w;
   const size_t out_size = static_cast<size_t>(s.out_c) * ohw;
   const bool pointwise = is_pointwise(g);
-  if (!pointwise) grow(workspace, (dW ? col_size : 0) + (din ? col_size : 0));
+  if (!pointwise) grow(workspace, (dW ? col_size : 0) + (din ? col_size : 0) + padded_plane_size(g));
   float* col = workspace.data();
   float* dcol = workspace.data() + (dW && !pointwise ? col_size : 0);
+  float* plane = dcol + (din && !pointwise ? col_size : 0);
   for (int i = 0; i < s.batch; ++i) {
     const float* dy = dout + i * out_size;
     if (dW) {
       const float* c = in + i * in_size;
       if (!pointwise) {
-        im2col(col, in + i * in_size, g);
+        im2col(col, in + i * in_size, g, plane);
         c = col;
       }
       gemm(false, true, s.out_c, K, ohw, 1.f, dy, c, 1.f, dW);
@@ -202,7 +213,7 @@ void conv2d_backward(float* din, float* dW, float* db, const float* dout, const 
         gemm(true, false, K, ohw, s.out_c, 1.f, W, dy, 1.f, din + i * in_size);
       } else {
         gemm(true, false, K, ohw, s.out_c, 1.f, W, dy, 0.f, dcol);
-        col2im_add(din + i * in_size, dcol, g);
+        col2im_add(din + i * in_size, dcol, g, plane);
       }
     }
   }
@@ -223,7 +234,8 @@ void conv_transpose2d_forward(float* out, const float* in, const float* W, const
   const size_t out_hw = static_cast<size_t>(g.H) * g.W;
   const size_t out_size = static_cast<size_t>(s.out_c) * out_hw;
   const bool pointwise = is_pointwise(g);
-  if (!pointwise) grow(workspace, static_cast<size_t>(K) * ihw);
+  const size_t col_size = static_cast<size_t>(K) * ihw;
+  if (!pointwise) grow(workspace, col_size + padded_plane_size(g));
   for (int i = 0; i < s.batch; ++i) {
     float* y = out + i * out_size;
     if (pointwise) {
@@ -231,7 +243,7 @@ void conv_transpose2d_forward(float* out, const float* in, const float* W, const
     } else {
       gemm(true, false, K, ihw, s.in_c, 1.f, W, in + i * in_size, 0.f, workspace.data());
       std::fill(y, y + out_size, 0.f);
-      col2im_add(y, workspace.data(), g);
+      col2im_add(y, workspace.data(), g, workspace.data() + col_size);
     }
   }
   if (b) add_channel_bias(out, b, s.batch, s.out_c, out_hw);
@@ -248,11 +260,12 @@ void conv_transpose2d_backward(float* din, float* dW, float* db, const float* do
   const size_t out_size = static_cast<size_t>(s.out_c) * out_hw;
   const bool pointwise = is_pointwise(g);
   if (din || dW) {
-    if (!pointwise) grow(workspace, static_cast<size_t>(K) * ihw);
+    const size_t col_size = static_cast<size_t>(K) * ihw;
+    if (!pointwise) grow(workspace, col_size + padded_plane_size(g));
     for (int i = 0; i < s.batch; ++i) {
       const float* col = dout + i * out_size;
       if (!pointwise) {
-        im2col(workspace.data(), dout + i * out_size, g);
+        im2col(workspace.data(), dout + i * out_size, g, workspace.data() + col_size);
         col = workspace.data();
       }
       if (din) gemm(false, false, s.in_c, ihw, K, 1.f, W, col, 1.f, din + i * in_size);
