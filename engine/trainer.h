@@ -3,10 +3,13 @@
 // both drive training through it; the same config and seed give bit-identical parameters.
 #pragma once
 #include <cstdint>
+#include <map>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
+#include "checkpoint.h"
 #include "dataset.h"
 #include "model.h"
 #include "optim.h"
@@ -50,6 +53,7 @@ class Trainer {
   GenerativeModel& model() { return *model_; }
   const GenerativeModel& model() const { return *model_; }
   Optimizer& optimizer() { return *opt_; }
+  const Optimizer& optimizer() const { return *opt_; }
   const TrainConfig& config() const { return cfg_; }
   const std::vector<CurvePoint>& curve() const { return curve_; }
   const Dataset& train_data() const { return *train_; }
@@ -71,5 +75,25 @@ class Trainer {
   size_t cursor_ = 0;
   std::vector<CurvePoint> curve_;
 };
+
+// ---- training checkpoints (shared by the CLI and the playground) ------------------------------------
+// safetensors with the parameters, optionally the optimiser moments ("optim.m.<param>", "optim.v.<param>"),
+// and __metadata__: "genlab.format" = "1", "step", "model.<key>" (model config), "train.<key>" (batch, seed,
+// optimizer, lr, lr_decay, lr_decay_steps, beta1, beta2, eps, momentum, weight_decay, clip_norm), "optim.steps".
+std::map<std::string, std::string> training_metadata(const Trainer& t);
+std::vector<uint8_t> encode_training_checkpoint(const Trainer& t, bool with_optimizer = true,
+                                                const std::map<std::string, std::string>& extra_metadata = {});
+struct TrainingCheckpoint {
+  TrainConfig config;  // model config + optimiser/batch/seed from the metadata
+  int64_t step = 0;
+  SafetensorsFile file;
+};
+// Parses and validates the file and its metadata; throws genlab::Error saying what is wrong.
+TrainingCheckpoint decode_training_checkpoint(std::span<const uint8_t> bytes);
+// A model built from the checkpoint's config with its parameters loaded (throws on any mismatch).
+std::unique_ptr<GenerativeModel> model_from_checkpoint(const TrainingCheckpoint& c);
+// Loads parameters (and optimiser moments and step, when present) into a trainer of the same config;
+// the trainer is unchanged on error.
+void restore_trainer(Trainer& t, const TrainingCheckpoint& c);
 
 }  // namespace genlab
