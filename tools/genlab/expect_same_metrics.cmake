@@ -1,0 +1,17 @@
+# ctest helper: runs `RUNNER PROGRAM ARGS_A` and `RUNNER PROGRAM ARGS_B` (eval commands) and passes only
+# if both succeed and print the same JSON metrics apart from "dataset" and "seconds".
+separate_arguments(_runner UNIX_COMMAND "${RUNNER}")
+foreach(which A B)
+  separate_arguments(_args UNIX_COMMAND "${ARGS_${which}}")
+  execute_process(COMMAND ${_runner} ${PROGRAM} ${_args} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "command ${which} failed (${rc}): ${err}")
+  endif()
+  string(REGEX REPLACE "\"dataset\":\"[^\"]*\"," "" out "${out}")
+  string(REGEX REPLACE ",\"seconds\":[^,}]*" "" out "${out}")
+  set(out_${which} "${out}")
+endforeach()
+if(NOT out_A STREQUAL out_B)
+  message(FATAL_ERROR "metrics differ:\n${out_A}\n${out_B}")
+endif()
+message(STATUS "same metrics: ${out_A}")
