@@ -14,7 +14,6 @@ namespace genlab {
 
 namespace {
 
-constexpr double kLog2Pi = 1.8378770664093453;
 
 int parse_int(const ModelConfig& c, const std::string& key, int def, int lo, int hi) {
   auto it = c.find(key);
