@@ -4,6 +4,7 @@
 // may only ever throw genlab::Error.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -23,11 +24,11 @@ namespace {
 
 // A file from a header text and a data buffer (the header length field is written for you).
 std::vector<uint8_t> make_file(const std::string& header, const std::vector<uint8_t>& data, int64_t n_override = -1) {
-  std::vector<uint8_t> out(8);
   const uint64_t n = n_override >= 0 ? static_cast<uint64_t>(n_override) : header.size();
+  std::vector<uint8_t> out(8 + header.size() + data.size());
   for (int i = 0; i < 8; ++i) out[i] = static_cast<uint8_t>(n >> (8 * i));
-  out.insert(out.end(), header.begin(), header.end());
-  out.insert(out.end(), data.begin(), data.end());
+  std::copy(header.begin(), header.end(), out.begin() + 8);
+  std::copy(data.begin(), data.end(), out.begin() + 8 + static_cast<long>(header.size()));
   return out;
 }
 
