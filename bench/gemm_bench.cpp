@@ -73,13 +73,29 @@ std::vector<GemmKernelEntry> available_kernels() {
 
 }  // namespace
 
-// For the node harness (exported from the wasm module): GFLOP/s of one timed run of `kernel` on
-// one shape, so genlab and TensorFlow.js measurements can alternate; -1 for an unknown kernel.
-extern "C" __attribute__((used)) double gemm_bench_gflops(const char* kernel, int ta, int tb, int m, int n, int k,
-                                                         double min_ms) {
-  for (const auto& e : available_kernels())
-    if (e.name == kernel) return time_kernel(e.run, GemmShape{"", ta != 0, tb != 0, m, n, k}, min_ms, 1);
-  return -1.0;
+// For the node harness (exported from the wasm module): runs `kernel` `iters` times on one shape
+// (after one warm-up call) so the harness can time it with process CPU time and alternate it with
+// TensorFlow.js; returns 0, or -1 for an unknown kernel.
+extern "C" __attribute__((used)) int gemm_bench_repeat(const char* kernel, int ta, int tb, int m, int n, int k,
+                                                      int iters) {
+  static std::vector<float> a, b, c;
+  for (const auto& e : available_kernels()) {
+    if (e.name != kernel) continue;
+    a.resize(static_cast<size_t>(m) * k);
+    b.resize(static_cast<size_t>(k) * n);
+    c.resize(static_cast<size_t>(m) * n);
+    Rng rng(1);
+    for (auto& v : a) v = rng.uniform() - 0.5f;
+    for (auto& v : b) v = rng.uniform() - 0.5f;
+    GemmArgs g;
+    g.trans_a = ta != 0; g.trans_b = tb != 0; g.m = m; g.n = n; g.k = k;
+    g.a = a.data(); g.lda = ta ? m : k;
+    g.b = b.data(); g.ldb = tb ? k : n;
+    g.c = c.data(); g.ldc = n;
+    for (int i = 0; i < iters; ++i) e.run(g);
+    return 0;
+  }
+  return -1;
 }
 
 int main(int argc, char** argv) {

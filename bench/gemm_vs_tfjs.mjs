@@ -1,7 +1,9 @@
 // GEMM in wasm, genlab vs TensorFlow.js (WASM backend = XNNPACK, SIMD, 1 thread), in ONE node process.
 // Loads the wasm gemm_bench (a MODULARIZE Emscripten module), asks it for the shape list, then for
 // each shape alternates timed runs of every genlab kernel and of tf.matMul (best of --runs, each at
-// least --min-ms), so machine noise hits both sides alike. Prints a table of GFLOP/s and ratios.
+// least --min-ms), so machine noise hits both sides alike. Time is the process's CPU time
+// (process.cpuUsage), not wall time: on a shared machine the time the process is descheduled does
+// not count against either side. Prints a table of GFLOP/s and ratios.
 //   node --no-experimental-fetch bench/gemm_vs_tfjs.mjs WASM_BUILD_DIR [--shapes square|models|all]
 //        [--kernels simd,eigen,...] [--variants] [--runs 3] [--min-ms 100] [--json OUT.json]
 import { createRequire } from 'node:module';
@@ -31,7 +33,7 @@ const mod = await createGemmBench({
   print: (s) => { if (s.startsWith('{')) listed.push(JSON.parse(s)); },
   printErr: (s) => process.stderr.write(`${s}\n`),
 });
-const genlabGflops = mod.cwrap('gemm_bench_gflops', 'number', ['string', 'number', 'number', 'number', 'number', 'number', 'number']);
+const genlabRepeat = mod.cwrap('gemm_bench_repeat', 'number', ['string', 'number', 'number', 'number', 'number', 'number', 'number']);
 const kernelNames = [...new Set(listed.map((r) => r.kernel))];
 const shapes = [];
 for (const r of listed)
@@ -46,17 +48,31 @@ await tf.setBackend('wasm');
 await tf.ready();
 const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
 
+const cpuMs = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };
+
+// Calls runIters(n) with growing n until one call takes >= minMs of CPU; returns GFLOP/s of that call.
+function timed(s, runIters) {
+  runIters(1);  // warm-up
+  for (let iters = 1; ; iters *= 2) {
+    const t0 = cpuMs();
+    runIters(iters);
+    const ms = cpuMs() - t0;
+    if (ms >= minMs || iters >= 1 << 20) return (2 * s.m * s.n * s.k * iters) / (ms * 1e-3) * 1e-9;
+  }
+}
+
 function tfjsOneRun(s) {
   const a = tf.randomUniform(s.ta ? [s.k, s.m] : [s.m, s.k], -0.5, 0.5);
   const b = tf.randomUniform(s.tb ? [s.n, s.k] : [s.k, s.n], -0.5, 0.5);
-  const once = () => tf.matMul(a, b, !!s.ta, !!s.tb).dispose();
-  once();  // warm-up
-  let iters = 0;
-  const t0 = performance.now();
-  let t1 = t0;
-  while (t1 - t0 < minMs) { once(); ++iters; t1 = performance.now(); }
+  const gflops = timed(s, (iters) => { for (let i = 0; i < iters; ++i) tf.matMul(a, b, !!s.ta, !!s.tb).dispose(); });
   a.dispose(); b.dispose();
-  return (2 * s.m * s.n * s.k * iters) / ((t1 - t0) * 1e-3) * 1e-9;
+  return gflops;
+}
+
+function genlabOneRun(name, s) {
+  return timed(s, (iters) => {
+    if (genlabRepeat(name, s.ta, s.tb, s.m, s.n, s.k, iters) !== 0) throw new Error(`unknown kernel ${name}`);
+  });
 }
 
 const rows = [];
@@ -66,7 +82,7 @@ for (const s of shapes) {
   for (let rep = 0; rep < runs; ++rep) {
     for (const name of kernelNames) {
       if (listed.some((r) => r.kernel === name && r.label === s.label && r.m === s.m && r.n === s.n && r.k === s.k))
-        row[name] = Math.max(row[name], genlabGflops(name, s.ta, s.tb, s.m, s.n, s.k, minMs));
+        row[name] = Math.max(row[name], genlabOneRun(name, s));
     }
     row.tfjs_wasm = Math.max(row.tfjs_wasm, tfjsOneRun(s));
   }
@@ -78,7 +94,7 @@ for (const s of shapes) {
 const pad = (s, n) => String(s).padEnd(n);
 const lpad = (s, n) => String(s).padStart(n);
 const w = Math.max(8, ...kernelNames.map((n) => n.length + 1));
-console.log(`\nGEMM GFLOP/s, node ${process.version}, 1 thread, best of ${runs} alternating runs of >= ${minMs} ms; ` +
+console.log(`\nGEMM GFLOP/s, node ${process.version}, 1 thread, best of ${runs} alternating runs of >= ${minMs} ms CPU time; ` +
   `tfjs-backend-wasm ${tfwasm.version_wasm} (XNNPACK, SIMD ${simd})`);
 console.log(pad('shape', 22) + pad('op', 4) + pad('MxNxK', 15) + kernelNames.map((n) => lpad(n, w)).join('') +
   lpad('tfjs', 8) + lpad(`${kernelNames[0]}/tfjs`, 12));

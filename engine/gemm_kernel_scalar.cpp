@@ -27,7 +27,8 @@ void micro_kernel_scalar(int kc, const float* pa, const float* pb, int ldpb, flo
 
 void gemm_blocked_scalar(const GemmArgs& g) {
   using namespace gemm_blocking;
-  gemm_blocked<kMR, kNR>(g, micro_kernel_scalar<kMR, kNR>);
+  if (tile_rows_for(g.m) == 4) gemm_blocked<4, kNR>(g, micro_kernel_scalar<4, kNR>);
+  else gemm_blocked<5, kNR>(g, micro_kernel_scalar<5, kNR>);
 }
 
 }  // namespace genlab

@@ -213,8 +213,9 @@ TEST(Gemm, DeterministicAcrossCalls) {
 // so the results must be identical bit for bit.
 TEST(Gemm, WasmSimdMatchesScalarTwinBitExactly) {
   Rng rng(19);
-  for (int t = 0; t < 4; ++t) {
-    const Problem p = make_problem(rng, t & 1, t & 2, 61, 67, 290, 3, -1.25f, t < 2 ? 0.f : 0.5f);
+  for (int t = 0; t < 8; ++t) {
+    // m = 61 runs 5-row tiles, m = 32 4-row tiles (gemm_blocking::tile_rows_for).
+    const Problem p = make_problem(rng, t & 1, t & 2, t < 4 ? 61 : 32, 67, 290, 3, -1.25f, t % 3 ? 0.f : 0.5f);
     std::vector<float> cs = p.c0, cv = p.c0;
     gemm_blocked_scalar(args_for(p, cs));
     gemm_blocked_wasm_simd128(args_for(p, cv));
