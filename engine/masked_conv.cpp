@@ -27,44 +27,55 @@ MaskedConvSpec base_spec(int in_c, int out_c, int kh, int kw, int ay, int ax, Ch
   return s;
 }
 
-// acc[o][j] = sum_{r < k} w[o][r] * cols[r][j] for j in [0, npad), npad a multiple of 16, summed in r
-// order from 0. Every (o, j) goes through the same 16-wide inner loop, so its value does not depend on
-// npad, on j's place in the block or on which other columns are computed.
-constexpr int kColBlock = 16;
+// acc[o][j] = sum_{r < k} w[o][r] * cols[r][j] for j in [0, npad), npad a multiple of 8, summed in r
+// order from 0. Every (o, j) goes through the same 4-wide vector update, so its value does not depend
+// on npad, on j's place in the block or on which other columns are computed. GNU vector extensions
+// (g++ and clang): SSE natively, wasm v128 under em++; the 4 x 8 accumulators stay in registers.
+constexpr int kColBlock = 8;
+typedef float v4f __attribute__((vector_size(16)));
+
+inline v4f load4(const float* p) {
+  v4f v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+inline void store4(float* p, v4f v) { std::memcpy(p, &v, sizeof v); }
+
 void sequential_rows_kernel(float* acc, int ld_acc, const float* w, int ldw, int k, int o_count, const float* cols,
                             int npad) {
   for (int j0 = 0; j0 < npad; j0 += kColBlock) {
     int o = 0;
     for (; o + 4 <= o_count; o += 4) {
-      float a0[kColBlock] = {}, a1[kColBlock] = {}, a2[kColBlock] = {}, a3[kColBlock] = {};
+      v4f a0 = {}, b0 = {}, a1 = {}, b1 = {}, a2 = {}, b2 = {}, a3 = {}, b3 = {};
       const float* w0 = w + static_cast<size_t>(o) * ldw;
       const float* w1 = w0 + ldw;
       const float* w2 = w1 + ldw;
       const float* w3 = w2 + ldw;
-      for (int r = 0; r < k; ++r) {
-        const float* x = cols + static_cast<size_t>(r) * npad + j0;
-        const float c0 = w0[r], c1 = w1[r], c2 = w2[r], c3 = w3[r];
-        for (int j = 0; j < kColBlock; ++j) {
-          a0[j] += c0 * x[j];
-          a1[j] += c1 * x[j];
-          a2[j] += c2 * x[j];
-          a3[j] += c3 * x[j];
-        }
+      const float* x = cols + j0;
+      for (int r = 0; r < k; ++r, x += npad) {
+        const v4f xa = load4(x), xb = load4(x + 4);
+        const v4f c0 = v4f{} + w0[r], c1 = v4f{} + w1[r], c2 = v4f{} + w2[r], c3 = v4f{} + w3[r];
+        a0 += c0 * xa; b0 += c0 * xb;
+        a1 += c1 * xa; b1 += c1 * xb;
+        a2 += c2 * xa; b2 += c2 * xb;
+        a3 += c3 * xa; b3 += c3 * xb;
       }
-      std::memcpy(acc + static_cast<size_t>(o) * ld_acc + j0, a0, sizeof a0);
-      std::memcpy(acc + static_cast<size_t>(o + 1) * ld_acc + j0, a1, sizeof a1);
-      std::memcpy(acc + static_cast<size_t>(o + 2) * ld_acc + j0, a2, sizeof a2);
-      std::memcpy(acc + static_cast<size_t>(o + 3) * ld_acc + j0, a3, sizeof a3);
+      float* d = acc + static_cast<size_t>(o) * ld_acc + j0;
+      store4(d, a0); store4(d + 4, b0); d += ld_acc;
+      store4(d, a1); store4(d + 4, b1); d += ld_acc;
+      store4(d, a2); store4(d + 4, b2); d += ld_acc;
+      store4(d, a3); store4(d + 4, b3);
     }
     for (; o < o_count; ++o) {
-      float a0[kColBlock] = {};
+      v4f a0 = {}, b0 = {};
       const float* w0 = w + static_cast<size_t>(o) * ldw;
-      for (int r = 0; r < k; ++r) {
-        const float* x = cols + static_cast<size_t>(r) * npad + j0;
-        const float c0 = w0[r];
-        for (int j = 0; j < kColBlock; ++j) a0[j] += c0 * x[j];
+      const float* x = cols + j0;
+      for (int r = 0; r < k; ++r, x += npad) {
+        const v4f c0 = v4f{} + w0[r];
+        a0 += c0 * load4(x); b0 += c0 * load4(x + 4);
       }
-      std::memcpy(acc + static_cast<size_t>(o) * ld_acc + j0, a0, sizeof a0);
+      float* d = acc + static_cast<size_t>(o) * ld_acc + j0;
+      store4(d, a0); store4(d + 4, b0);
     }
   }
 }
@@ -350,16 +361,15 @@ void MaskedConv2d::forward_at(float* out, const float* in, const float* b, const
   const int npad = (ncol + kColBlock - 1) / kColBlock * kColBlock;
   grow(ws.cols, nr * npad);
   grow(ws.acc, static_cast<size_t>(spec_.out_c) * npad);
-  // Gather the live taps of the requested positions: column j = b * npos + i.
+  // Gather the live taps of the requested positions: column j = i * B + b, B contiguous floats each.
   for (size_t r = 0; r < nr; ++r) {
     const Row& R = rows_[r];
     float* dst = ws.cols.data() + r * npad;
     const float* src = in + R.ci * N;
     for (int i = 0; i < npos; ++i) {
       const int y = pos[i] / W + R.dy, x = pos[i] % W + R.dx;
-      const bool inside = y >= 0 && y < H && x >= 0 && x < W;
-      const size_t off = static_cast<size_t>(y) * W + x;
-      for (int bi = 0; bi < B; ++bi) dst[bi * npos + i] = inside ? src[bi * HW + off] : 0.f;
+      if (y >= 0 && y < H && x >= 0 && x < W) std::memcpy(dst + i * B, src + (static_cast<size_t>(y) * W + x) * B, sizeof(float) * B);
+      else std::fill_n(dst + i * B, B, 0.f);
     }
     std::fill(dst + ncol, dst + npad, 0.f);
   }
@@ -367,13 +377,14 @@ void MaskedConv2d::forward_at(float* out, const float* in, const float* b, const
     sequential_rows_kernel(ws.acc.data() + static_cast<size_t>(run.o0) * npad, npad,
                            packed_.data() + run.o0 * nr, static_cast<int>(nr), run.k, run.o1 - run.o0,
                            ws.cols.data(), npad);
-  for (int o = 0; o < spec_.out_c; ++o)
-    for (int bi = 0; bi < B; ++bi) {
-      const float add = (b ? b[o] : 0.f) + (extra ? extra[o * B + bi] : 0.f);
-      const float* a = ws.acc.data() + static_cast<size_t>(o) * npad + bi * npos;
-      float* p = out + o * N + bi * HW;
-      for (int i = 0; i < npos; ++i) p[pos[i]] = apply_act(act, a[i] + add);
+  for (int o = 0; o < spec_.out_c; ++o) {
+    const float bo = b ? b[o] : 0.f;
+    const float* a = ws.acc.data() + static_cast<size_t>(o) * npad;
+    for (int i = 0; i < npos; ++i) {
+      float* p = out + o * N + static_cast<size_t>(pos[i]) * B;
+      for (int bi = 0; bi < B; ++bi) p[bi] = apply_act(act, a[i * B + bi] + (bo + (extra ? extra[o * B + bi] : 0.f)));
     }
+  }
 }
 
 void MaskedConv2d::reach_inputs(const uint8_t* out_need, uint8_t* in_need, int H, int W) const {

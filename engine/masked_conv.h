@@ -88,8 +88,10 @@ class MaskedConv2d {
   // dW [out_c, in_c, kh, kw] (live taps only) and db [out_c]; any of them may be nullptr.
   void backward(float* din, float* dW, float* db, const float* dout, const float* in, int B, int H, int W,
                 MaskedConvWorkspace& ws) const;
-  // The same as forward() but only at the pixel positions pos[0..npos) (y * W + x) of every image,
-  // with the fixed summation order (see the file comment). Other positions of out are left untouched.
+  // The same convolution at the pixel positions pos[0..npos) (y * W + x) of every image, with the fixed
+  // summation order (see the file comment), on PIXEL-MAJOR planes: in [in_c][H*W][B], out [out_c][H*W][B]
+  // (the images of one pixel are adjacent, so the samplers' one-pixel steps read whole cache lines).
+  // Other positions of out are left untouched.
   void forward_at(float* out, const float* in, const float* b, const float* extra, Activation act, int B, int H,
                   int W, const int* pos, int npos, MaskedConvWorkspace& ws) const;
 

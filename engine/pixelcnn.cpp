@@ -74,13 +74,14 @@ void grow(std::vector<float>& v, size_t n) {
 
 inline float sigmoidf(float x) { return 1.f / (1.f + std::exp(-x)); }
 
-// out[c] = tanh(pre[c]) * sigmoid(pre[C + c]), planes of N values; at positions pos of each image.
+// out[c] = tanh(pre[c]) * sigmoid(pre[C + c]), planes of N values; at positions pos of each image of
+// pixel-major planes [C][HW][B] (the samplers' layout).
 void gate_forward_at(float* out, const float* pre, int C, int B, size_t HW, const int* pos, int npos) {
   const size_t N = B * HW;
   for (int c = 0; c < C; ++c)
-    for (int b = 0; b < B; ++b)
-      for (int i = 0; i < npos; ++i) {
-        const size_t j = b * HW + pos[i];
+    for (int i = 0; i < npos; ++i)
+      for (int b = 0; b < B; ++b) {
+        const size_t j = static_cast<size_t>(pos[i]) * B + b;
         out[c * N + j] = std::tanh(pre[c * N + j]) * sigmoidf(pre[(C + c) * N + j]);
       }
 }
@@ -173,8 +174,9 @@ class PixelCnnBase : public AutoregressiveModel {
   virtual void forward_train(int B) = 0;
   // dlogits_ -> ADDS parameter gradients (and the input gradient into dx [C][B][H][W] if non-null).
   virtual void backward_train(int B, float* dx) = 0;
-  // Sampler passes on a batch of n images: infer_full = all positions (naive); infer_position = what
-  // position q needs given caches of every position < q (cached). Both write infer_logits().
+  // Sampler passes on a batch of n images, on pixel-major planes [C][HW][n] (x_ too, while sampling):
+  // infer_full = all positions (naive); infer_position = what position q needs given caches of every
+  // position < q (cached). Both write infer_logits() [Cout][HW][n].
   virtual void infer_begin(int n) = 0;
   virtual void infer_full(int n) = 0;
   virtual void infer_position(int n, int q) = 0;
@@ -393,7 +395,7 @@ void PixelCnnBase::sample(const SampleOptions& opt, Rng& rng, float* out) {
           if (L_ == 1) require(v == 0.f || v == 1.f, "sample: kept pixels of a binary model must be 0 or 1");
           else require(v >= 0.f && v <= 255.f && v == std::round(v), "sample: kept pixels must be integer levels 0..255");
           out[o] = v;
-          x_[c * N + b * HW_ + p] = to_input(v);
+          x_[c * N + p * n + b] = to_input(v);
         }
       }
   }
@@ -413,16 +415,16 @@ void PixelCnnBase::sample(const SampleOptions& opt, Rng& rng, float* out) {
       for (int b = 0; b < n; ++b) {
         float value = 0.f;
         if (L_ == 1) {
-          const double l = lg[g * N + b * HW_ + q];
+          const double l = lg[g * N + q * n + b];
           const double p1 = 1.0 / (1.0 + std::exp(-l * inv_t));
           value = rng.uniform() < p1 ? 1.f : 0.f;
           e[0] = 1.0 - p1;
           e[1] = p1;
         } else {
           double m = -INFINITY, sum = 0.0;
-          for (int v = 0; v < 256; ++v) m = std::max(m, lg[(static_cast<size_t>(g) * 256 + v) * N + b * HW_ + q] * inv_t);
+          for (int v = 0; v < 256; ++v) m = std::max(m, lg[(static_cast<size_t>(g) * 256 + v) * N + q * n + b] * inv_t);
           for (int v = 0; v < 256; ++v) {
-            e[v] = std::exp(lg[(static_cast<size_t>(g) * 256 + v) * N + b * HW_ + q] * inv_t - m);
+            e[v] = std::exp(lg[(static_cast<size_t>(g) * 256 + v) * N + q * n + b] * inv_t - m);
             sum += e[v];
           }
           const double target = rng.uniform() * sum;
@@ -437,7 +439,7 @@ void PixelCnnBase::sample(const SampleOptions& opt, Rng& rng, float* out) {
           for (double& v : e) v /= sum;
         }
         out[(static_cast<size_t>(b) * C_ + g) * HW_ + q] = value;
-        x_[g * N + b * HW_ + q] = to_input(value);
+        x_[g * N + q * n + b] = to_input(value);
         if (b == 0 && opt.trace) {
           SampleTraceStep s;
           s.image = 0;
@@ -545,9 +547,9 @@ class PixelCnn final : public PixelCnnBase {
       float* hn = ih_.data() + (l + 1) * CN;
       fwd_at(blocks_[l], ir_.data(), h, Activation::ReLU, n, pos, npos);
       for (int c = 0; c < C; ++c)
-        for (int b = 0; b < n; ++b)
-          for (int i = 0; i < npos; ++i) {
-            const size_t j = c * N + b * HW_ + pos[i];
+        for (int i = 0; i < npos; ++i)
+          for (int b = 0; b < n; ++b) {
+            const size_t j = c * N + static_cast<size_t>(pos[i]) * n + b;
             hn[j] = h[j] + ir_[j];
           }
     }
@@ -744,8 +746,8 @@ class GatedPixelCnn final : public PixelCnnBase {
     const size_t N = n * HW_, CN = C * N;
     auto each = [&](int channels, auto&& f) {
       for (int c = 0; c < channels; ++c)
-        for (int b = 0; b < n; ++b)
-          for (int i = 0; i < npos; ++i) f(c * N + b * HW_ + pos[i]);
+        for (int i = 0; i < npos; ++i)
+          for (int b = 0; b < n; ++b) f(c * N + static_cast<size_t>(pos[i]) * n + b);
     };
     for (int l = 0; l < cfg_.layers; ++l) {
       const Layer& S = stack_[l];

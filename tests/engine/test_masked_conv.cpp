@@ -119,21 +119,29 @@ TEST(MaskedConv, ForwardMatchesDirectLoopAndForwardAtIsPositionIndependent) {
           ASSERT_NEAR(out2[j], std::max(0.0, ref[j] + extra[o * B + bi]), 1e-4);
         }
 
-    // forward_at: all positions ~ forward; one position at a time == all positions, bit for bit.
+    // forward_at works on pixel-major planes [C][HW][B]: all positions ~ forward; one position at a
+    // time == all positions == a row at a time, bit for bit.
+    auto to_pixel_major = [&](const std::vector<float>& v, int C) {
+      std::vector<float> t(v.size());
+      for (int c = 0; c < C; ++c)
+        for (int bi = 0; bi < B; ++bi)
+          for (size_t p = 0; p < HW; ++p) t[c * N + p * B + bi] = v[c * N + bi * HW + p];
+      return t;
+    };
+    const std::vector<float> in_pm = to_pixel_major(in, spec.in_c), out2_pm = to_pixel_major(out2, spec.out_c);
     std::vector<int> all(HW);
     for (size_t p = 0; p < HW; ++p) all[p] = static_cast<int>(p);
     std::vector<float> at_all(spec.out_c * N, -1.f), at_one(spec.out_c * N, -2.f);
-    conv.forward_at(at_all.data(), in.data(), b.data(), extra.data(), Activation::ReLU, B, H, Wd, all.data(),
+    conv.forward_at(at_all.data(), in_pm.data(), b.data(), extra.data(), Activation::ReLU, B, H, Wd, all.data(),
                     static_cast<int>(HW), ws);
-    for (size_t i = 0; i < out2.size(); ++i) ASSERT_NEAR(at_all[i], out2[i], 1e-4);
+    for (size_t i = 0; i < out2.size(); ++i) ASSERT_NEAR(at_all[i], out2_pm[i], 1e-4);
     for (int p = static_cast<int>(HW) - 1; p >= 0; --p)
-      conv.forward_at(at_one.data(), in.data(), b.data(), extra.data(), Activation::ReLU, B, H, Wd, &p, 1, ws);
+      conv.forward_at(at_one.data(), in_pm.data(), b.data(), extra.data(), Activation::ReLU, B, H, Wd, &p, 1, ws);
     for (size_t i = 0; i < out2.size(); ++i) ASSERT_EQ(at_all[i], at_one[i]) << i;
-    // ... and a row at a time.
     std::vector<float> at_row(spec.out_c * N, -3.f);
     for (int y = 0; y < H; ++y)
-      conv.forward_at(at_row.data(), in.data(), b.data(), extra.data(), Activation::ReLU, B, H, Wd, all.data() + y * Wd,
-                      Wd, ws);
+      conv.forward_at(at_row.data(), in_pm.data(), b.data(), extra.data(), Activation::ReLU, B, H, Wd,
+                      all.data() + y * Wd, Wd, ws);
     for (size_t i = 0; i < out2.size(); ++i) ASSERT_EQ(at_all[i], at_row[i]) << i;
   }
 }
