@@ -40,6 +40,7 @@ inline v4f load4(const float* p) {
   return v;
 }
 inline void store4(float* p, v4f v) { std::memcpy(p, &v, sizeof v); }
+inline v4f splat4(float w) { return v4f{w, w, w, w}; }
 
 void sequential_rows_kernel(float* acc, int ld_acc, const float* w, int ldw, int k, int o_count, const float* cols,
                             int npad) {
@@ -54,7 +55,7 @@ void sequential_rows_kernel(float* acc, int ld_acc, const float* w, int ldw, int
       const float* x = cols + j0;
       for (int r = 0; r < k; ++r, x += npad) {
         const v4f xa = load4(x), xb = load4(x + 4);
-        const v4f c0 = v4f{} + w0[r], c1 = v4f{} + w1[r], c2 = v4f{} + w2[r], c3 = v4f{} + w3[r];
+        const v4f c0 = splat4(w0[r]), c1 = splat4(w1[r]), c2 = splat4(w2[r]), c3 = splat4(w3[r]);
         a0 += c0 * xa; b0 += c0 * xb;
         a1 += c1 * xa; b1 += c1 * xb;
         a2 += c2 * xa; b2 += c2 * xb;
@@ -71,7 +72,7 @@ void sequential_rows_kernel(float* acc, int ld_acc, const float* w, int ldw, int
       const float* w0 = w + static_cast<size_t>(o) * ldw;
       const float* x = cols + j0;
       for (int r = 0; r < k; ++r, x += npad) {
-        const v4f c0 = v4f{} + w0[r];
+        const v4f c0 = splat4(w0[r]);
         a0 += c0 * load4(x); b0 += c0 * load4(x + 4);
       }
       float* d = acc + static_cast<size_t>(o) * ld_acc + j0;
@@ -368,8 +369,13 @@ void MaskedConv2d::forward_at(float* out, const float* in, const float* b, const
     const float* src = in + R.ci * N;
     for (int i = 0; i < npos; ++i) {
       const int y = pos[i] / W + R.dy, x = pos[i] % W + R.dx;
-      if (y >= 0 && y < H && x >= 0 && x < W) std::memcpy(dst + i * B, src + (static_cast<size_t>(y) * W + x) * B, sizeof(float) * B);
-      else std::fill_n(dst + i * B, B, 0.f);
+      float* d = dst + i * B;
+      if (y >= 0 && y < H && x >= 0 && x < W) {
+        const float* sp = src + (static_cast<size_t>(y) * W + x) * B;
+        for (int bi = 0; bi < B; ++bi) d[bi] = sp[bi];
+      } else {
+        for (int bi = 0; bi < B; ++bi) d[bi] = 0.f;
+      }
     }
     std::fill(dst + ncol, dst + npad, 0.f);
   }
