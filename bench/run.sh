@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# genlab benchmark suite (NOT part of the default tests):   bash bench/run.sh [options]
+#
+#  1. GEMM kernels natively: Google Benchmark (bench/gemm_benchmark.cpp), GFLOP/s.
+#  2. GEMM kernels in wasm under node, next to TensorFlow.js WASM (XNNPACK, 1 thread) in the same
+#     node process (bench/gemm_vs_tfjs.mjs), GFLOP/s and ratios.
+#  3. End-to-end training throughput (img/s, 1 thread) of the genlab CLI natively and in wasm, and of
+#     the same models in PyTorch (tools/reference/*.py, Debian's python3-torch, installed if missing):
+#     VAE-MLP 784-400-20 at batch 64 and PixelCNN-S at batch 32 on mnist10k.
+#  4. A summary table of ratios (also written to build/bench-results/summary.txt).
+#
+# options: --skip-build  --no-e2e  --no-torch  --vae-steps N (300)  --pixelcnn-steps N (40)
+#          --native-build DIR (build/bench-native)  --wasm-build DIR (build/bench-wasm)
+# The machine has 2 cores shared with other work: everything runs one job at a time (-j1, 1 thread).
+# GEMM timings use process CPU time; the CLI's img/s is wall time (see bench/RESULTS-speed.md).
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+NATIVE=build/bench-native WASM=build/bench-wasm OUT=build/bench-results
+BUILD=1 E2E=1 TORCH=1 VAE_STEPS=300 PCNN_STEPS=40
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --skip-build) BUILD=0; shift ;;
+    --no-e2e) E2E=0; shift ;;
+    --no-torch) TORCH=0; shift ;;
+    --vae-steps) VAE_STEPS="$2"; shift 2 ;;
+    --pixelcnn-steps) PCNN_STEPS="$2"; shift 2 ;;
+    --native-build) NATIVE="$2"; shift 2 ;;
+    --wasm-build) WASM="$2"; shift 2 ;;
+    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+    *) echo "bench/run.sh: unknown argument $1" >&2; exit 2 ;;
+  esac
+done
+log() { echo "[bench] $*" >&2; }
+mkdir -p "$OUT"
+export GENLAB_DATA_DIR="${GENLAB_DATA_DIR:-$ROOT/assets/data}"
+export NODE_PATH="${NODE_PATH:-/usr/share/nodejs}"
+[ -d node_modules/@tensorflow/tfjs-backend-wasm ] || { log "npm ci (TensorFlow.js for the GEMM comparison)"; npm ci --no-audit --no-fund; }
+
+# ---- build -------------------------------------------------------------------------------------
+if [ "$BUILD" = 1 ]; then
+  log "building native ($NATIVE) and wasm ($WASM)"
+  cmake --preset native-release -B "$NATIVE" >/dev/null
+  cmake --build "$NATIVE" -j1 --target gemm_benchmark gemm_bench $([ "$E2E" = 1 ] && echo genlab)
+  cmake --preset wasm-release -B "$WASM" >/dev/null
+  cmake --build "$WASM" -j1 --target gemm_bench $([ "$E2E" = 1 ] && echo genlab)
+fi
+
+# ---- 1. native GEMM (Google Benchmark) ------------------------------------------------------------
+log "native GEMM: gemm_benchmark"
+"$NATIVE/bench/gemm_benchmark" --benchmark_filter='^(simd|eigen|blocked_scalar)/' --benchmark_min_time=0.2 \
+  --benchmark_out="$OUT/native_gemm.json" --benchmark_out_format=json >&2
+
+# ---- 2. wasm GEMM vs TensorFlow.js ------------------------------------------------------------------
+log "wasm GEMM vs TensorFlow.js WASM (one node process)"
+node --no-experimental-fetch bench/gemm_vs_tfjs.mjs "$WASM" --kernels simd,eigen,blocked_scalar --runs 3 \
+  --min-ms 100 --json "$OUT/wasm_gemm.json" 2>/dev/null | tee "$OUT/wasm_gemm.txt" >&2
+
+# ---- 3. end-to-end training throughput -----------------------------------------------------------
+E2E_TSV="$OUT/e2e.tsv"
+: > "$E2E_TSV"
+# train_ips NAME CMD...: runs a genlab training, appends "NAME<TAB>img/s" from its last line.
+train_ips() {
+  local name="$1"; shift
+  log "$name: $*"
+  "$@" 2> "$OUT/$name.log" >/dev/null || { tail -5 "$OUT/$name.log" >&2; log "$name FAILED"; return 0; }
+  local ips
+  ips=$(sed -n 's/.*trained [0-9]* steps in [0-9.]* s (\([0-9.]*\) img\/s).*/\1/p' "$OUT/$name.log" | tail -1)
+  printf '%s\t%s\n' "$name" "${ips:-nan}" >> "$E2E_TSV"
+}
+if [ "$E2E" = 1 ]; then
+  VAE_ARGS=(train --model vae --dataset mnist10k --arch mlp --hidden 400 --latent 20 --activation relu
+            --likelihood bernoulli --batch 64 --lr 1e-3 --seed 1 --steps "$VAE_STEPS" --log-every 100000)
+  PCNN_ARGS=(train --model pixelcnn --dataset mnist10k --batch 32 --lr 1e-3 --seed 1 --steps "$PCNN_STEPS"
+             --log-every 100000)
+  train_ips vae.native "$NATIVE/tools/genlab/genlab" "${VAE_ARGS[@]}" --out "$OUT/vae.native.safetensors"
+  train_ips vae.wasm node --no-experimental-fetch "$WASM/tools/genlab/genlab.js" "${VAE_ARGS[@]}" --out "$OUT/vae.wasm.safetensors"
+  train_ips pixelcnn.native "$NATIVE/tools/genlab/genlab" "${PCNN_ARGS[@]}" --out "$OUT/pixelcnn.native.safetensors"
+  train_ips pixelcnn.wasm node --no-experimental-fetch "$WASM/tools/genlab/genlab.js" "${PCNN_ARGS[@]}" --out "$OUT/pixelcnn.wasm.safetensors"
+
+  if [ "$TORCH" = 1 ]; then
+    PY=/usr/bin/python3
+    SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
+    if ! $PY -c "import torch" 2>/dev/null; then
+      log "installing Debian's python3-torch (+ OpenBLAS)"
+      $SUDO apt-get update -qq && $SUDO apt-get install -y -qq --no-install-recommends python3-torch libopenblas0-openmp >/dev/null
+    fi
+    "$NATIVE/tools/genlab/genlab" data export --dataset mnist10k --split test --binarized --out "$OUT/test-images-idx3-ubyte"
+    log "pytorch: tools/reference/vae_torch.py --steps $VAE_STEPS"
+    $PY tools/reference/vae_torch.py --train-images "$GENLAB_DATA_DIR/mnist10k/train-images-idx3-ubyte" \
+      --test-images "$OUT/test-images-idx3-ubyte" --steps "$VAE_STEPS" --iwae 0 --threads 1 \
+      --out-json "$OUT/vae.torch.json" >/dev/null 2>"$OUT/vae.torch.log" || log "vae_torch.py FAILED (see $OUT/vae.torch.log)"
+    log "pytorch: tools/reference/pixelcnn_torch.py --steps $PCNN_STEPS"
+    $PY tools/reference/pixelcnn_torch.py --steps "$PCNN_STEPS" --test-bits "$OUT/test-images-idx3-ubyte" \
+      --out-json "$OUT/pixelcnn.torch.json" >"$OUT/pixelcnn.torch.log" 2>&1 || log "pixelcnn_torch.py FAILED (see $OUT/pixelcnn.torch.log)"
+    for m in vae pixelcnn; do
+      [ -f "$OUT/$m.torch.json" ] && printf '%s\t%s\n' "$m.torch" \
+        "$(node -e 'const j=require(process.argv[1]); console.log(j.img_per_sec ?? j.img_per_s)' "$ROOT/$OUT/$m.torch.json")" >> "$E2E_TSV"
+    done
+  fi
+fi
+
+# ---- 4. summary ---------------------------------------------------------------------------------
+node bench/summarize.mjs "$OUT" | tee "$OUT/summary.txt"
