@@ -7,6 +7,7 @@
 #  3. End-to-end training throughput (img/s, 1 thread) of the genlab CLI natively and in wasm, and of
 #     the same models in PyTorch (tools/reference/*.py, Debian's python3-torch, installed if missing):
 #     VAE-MLP 784-400-20 at batch 64 and PixelCNN-S at batch 32 on mnist10k.
+#     Peak memory while training PixelCNN-S at batch 32 (bench/train_memory.cpp), native and wasm.
 #  4. A summary table of ratios (also written to build/bench-results/summary.txt).
 #
 # options: --skip-build  --no-e2e  --no-torch  --vae-steps N (300)  --pixelcnn-steps N (40)
@@ -41,9 +42,9 @@ export NODE_PATH="${NODE_PATH:-/usr/share/nodejs}"
 if [ "$BUILD" = 1 ]; then
   log "building native ($NATIVE) and wasm ($WASM)"
   cmake --preset native-release -B "$NATIVE" >/dev/null
-  cmake --build "$NATIVE" -j1 --target gemm_benchmark gemm_bench $([ "$E2E" = 1 ] && echo genlab)
+  cmake --build "$NATIVE" -j1 --target gemm_benchmark gemm_bench $([ "$E2E" = 1 ] && echo genlab train_memory)
   cmake --preset wasm-release -B "$WASM" >/dev/null
-  cmake --build "$WASM" -j1 --target gemm_bench $([ "$E2E" = 1 ] && echo genlab)
+  cmake --build "$WASM" -j1 --target gemm_bench $([ "$E2E" = 1 ] && echo genlab train_memory)
 fi
 
 # ---- 1. native GEMM (Google Benchmark) ------------------------------------------------------------
@@ -78,8 +79,14 @@ if [ "$E2E" = 1 ]; then
   train_ips pixelcnn.native "$NATIVE/tools/genlab/genlab" "${PCNN_ARGS[@]}" --out "$OUT/pixelcnn.native.safetensors"
   train_ips pixelcnn.wasm node --no-experimental-fetch "$WASM/tools/genlab/genlab.js" "${PCNN_ARGS[@]}" --out "$OUT/pixelcnn.wasm.safetensors"
 
+  log "peak memory: train_memory (PixelCNN-S, batch 32) native and wasm"
+  "$NATIVE/bench/train_memory" --model pixelcnn --batch 32 --steps 5 > "$OUT/memory.jsonl" || log "train_memory FAILED"
+  node --no-experimental-fetch "$WASM/bench/train_memory.js" --model pixelcnn --batch 32 --steps 5 >> "$OUT/memory.jsonl" \
+    || log "train_memory.js FAILED"
+
   if [ "$TORCH" = 1 ]; then
     PY=/usr/bin/python3
+    export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1  # 1 thread, like every other row
     SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
     if ! $PY -c "import torch" 2>/dev/null; then
       log "installing Debian's python3-torch (+ OpenBLAS)"

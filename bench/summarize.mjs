@@ -1,5 +1,6 @@
 // Prints the summary tables of bench/run.sh from the result files in OUT_DIR:
-// native_gemm.json (Google Benchmark), wasm_gemm.json (gemm_vs_tfjs.mjs) and e2e.tsv (img/s).
+// native_gemm.json (Google Benchmark), wasm_gemm.json (gemm_vs_tfjs.mjs), e2e.tsv (img/s) and
+// memory.jsonl (train_memory).
 //   node bench/summarize.mjs OUT_DIR
 import fs from 'node:fs';
 import path from 'node:path';
@@ -46,5 +47,17 @@ if (tsv && tsv.trim()) {
   for (const [m, label] of [['vae', 'VAE-MLP 784-400-20, b64'], ['pixelcnn', 'PixelCNN-S, b32']]) {
     const a = ips[`${m}.native`], w = ips[`${m}.wasm`], t = ips[`${m}.torch`];
     console.log(pad(label, 26) + [a, w, t].map((v) => lpad(fmt(v, 0), 10)).join('') + lpad(ratio(w, t), 12) + lpad(ratio(a, t), 14) + lpad(targets[m], 20));
+  }
+}
+
+// ---- memory ----------------------------------------------------------------------------------------
+const mem = read('memory.jsonl');
+if (mem && mem.trim()) {
+  console.log('\nPeak memory while training (bench/train_memory.cpp)');
+  for (const line of mem.trim().split('\n')) {
+    const m = JSON.parse(line);
+    console.log(`${pad(m.wasm ? 'wasm' : 'native', 8)}${m.model} b${m.batch}: ` +
+      (m.wasm ? `linear memory ${fmt(m.mem_peak_mb)} MB, malloc peak ${fmt(m.malloc_peak_mb)} MB (target <= 64 MB)`
+              : `peak RSS ${fmt(m.mem_peak_mb)} MB`) + `, ${fmt(m.img_per_s, 0)} img/s`);
   }
 }
