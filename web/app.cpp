@@ -18,6 +18,7 @@
 #include "imgui.h"
 #include "imgui_impl_glfw.h"
 #include "imgui_impl_opengl3.h"
+#include "imgui_internal.h"  // ErrorCheckEndFrameRecover
 
 namespace genlab::web {
 
@@ -261,11 +262,19 @@ void App::frame() {
   ImGui::NewFrame();
 
   renderer_->device_pixel_ratio = canvas_.device_pixel_ratio;
-  draw_ui();
+  try {
+    draw_ui();
+  } catch (const std::exception& e) {
+    // Close whatever the panel left open (windows, tables, groups) so the frame still renders.
+    ImGui::ErrorCheckEndFrameRecover(nullptr);
+    last_error_ = std::string("display error: ") + e.what();
+    last_error_time_ = now;
+  }
 
   ImGui::Render();
   glViewport(0, 0, canvas_.backing_width, canvas_.backing_height);
-  glClearColor(0.106f, 0.114f, 0.133f, 1.f);
+  const ImVec4 bg = ImGui::GetStyleColorVec4(ImGuiCol_WindowBg);
+  glClearColor(bg.x, bg.y, bg.z, 1.f);
   glClear(GL_COLOR_BUFFER_BIT);
   ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
 
@@ -350,9 +359,11 @@ void App::draw_ui() {
   const ImGuiViewport* vp = ImGui::GetMainViewport();
   ImGui::SetNextWindowPos(vp->Pos);
   ImGui::SetNextWindowSize(vp->Size);
+  // No window background: glClear paints the same colour, saving a full-screen blended quad (fill
+  // rate is what limits software WebGL such as SwiftShader).
   ImGui::Begin("genlab", nullptr,
                ImGuiWindowFlags_NoDecoration | ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoSavedSettings |
-                   ImGuiWindowFlags_NoBringToFrontOnFocus);
+                   ImGuiWindowFlags_NoBringToFrontOnFocus | ImGuiWindowFlags_NoBackground);
   draw_header();
   ImGui::Separator();
   const std::string want = pg_.panel();
