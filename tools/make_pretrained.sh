@@ -11,11 +11,11 @@
 #
 # The commands (run from the repository root, data in assets/data):
 #   genlab train --model vae --dataset mnist10k --steps 2000 --seed 1 --batch 64 --lr 0.001 \
-#                --arch mlp --hidden 400 --latent 16 --activation relu --likelihood bernoulli --beta 1 --out assets/pretrained/vae.safetensors
+#                --arch mlp --hidden 400 --latent 16 --activation relu --likelihood bernoulli --beta 1 --no-optim-state --out assets/pretrained/vae.safetensors
 #   genlab train --model ae  --dataset mnist10k --steps 1000 --seed 1 --batch 64 --lr 0.001 \
-#                --arch mlp --hidden 400 --latent 16 --activation relu --out assets/pretrained/ae.safetensors
+#                --arch mlp --hidden 400 --latent 16 --activation relu --no-optim-state --out assets/pretrained/ae.safetensors
 #   genlab train --model pixelcnn --dataset mnist10k --steps 600 --seed 1 --batch 16 --lr 0.001 \
-#                --channels 32 --layers 5 --out assets/pretrained/pixelcnn.safetensors
+#                --channels 32 --layers 5 --no-optim-state --out assets/pretrained/pixelcnn.safetensors
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -45,7 +45,7 @@ entries=()
 for spec in "${MODELS[@]}"; do
   IFS='|' read -r name model steps extra <<<"$spec"
   file="$OUT/$name.safetensors"
-  args="train --model $model --dataset mnist10k --steps $steps --seed 1 $extra"
+  args="train --model $model --dataset mnist10k --steps $steps --seed 1 $extra --no-optim-state"
   cmd="$args --out assets/pretrained/$name.safetensors"
   stamp="$OUT/$name.command"
   if [ $FORCE -eq 0 ] && [ -f "$file" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$cmd" ]; then
