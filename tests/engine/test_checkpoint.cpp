@@ -199,7 +199,7 @@ TEST(Safetensors, RejectsEveryBadFileWithAMessageNamingTheProblem) {
   // A truncated data buffer of a real file names the tensor that no longer fits.
   ParamSet ps = small_model();
   auto bytes = encode_safetensors(ps, {});
-  bytes.resize(bytes.size() - 4);
+  bytes.erase(bytes.end() - 4, bytes.end());
   EXPECT_NE(decode_error(bytes).find("outside the"), std::string::npos) << decode_error(bytes);
 }
 

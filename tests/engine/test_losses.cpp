@@ -3,6 +3,7 @@
 // per-dimension KL, and logsumexp edge cases.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <vector>
@@ -56,6 +57,42 @@ TEST(BernoulliNll, StableAndExactForLargeLogits) {
   auto loss = [&] { return bernoulli_nll_forward(big.data(), bx.data(), 4); };
   auto rep = gradcheck(loss, {{"logits", big.data(), dbig.data(), 4}}, {.step = 1e-2, .rtol = 1e-4, .atol = 1e-6});
   EXPECT_TRUE(rep.ok) << rep.summary();
+}
+
+// The forward/backward use a vectorised exp/log1p for the bounded part log1p(e^-|l|); check it
+// against the double formula over the whole range, densely near 0 and far into the tails.
+TEST(BernoulliNll, FastPathMatchesDoubleFormulaEverywhere) {
+  double worst_f = 0, worst_b = 0;
+  std::vector<float> logits;
+  for (int i = -30000; i <= 30000; ++i) logits.push_back(static_cast<float>(i) * 1e-4f);  // [-3, 3]
+  for (int i = -2000; i <= 2000; ++i) logits.push_back(static_cast<float>(i) * 0.06f);    // [-120, 120]
+  for (float l : {1e-30f, -1e-30f, 86.9f, 87.f, 87.1f, -87.f, -87.1f, 1e30f, -1e30f}) logits.push_back(l);
+  for (float l : logits)
+    for (float x : {0.f, 0.3f, 1.f}) {
+      const double ld = l;
+      const double exact = std::max(ld, 0.0) + std::log1p(std::exp(-std::fabs(ld))) - x * ld;
+      const double got = bernoulli_nll_forward(&l, &x, 1);
+      worst_f = std::max(worst_f, std::fabs(got - exact));
+      float d = 0.f;
+      bernoulli_nll_backward(&d, &l, &x, 1, 1.f);
+      const double sig = ld >= 0 ? 1.0 / (1.0 + std::exp(-ld)) : std::exp(ld) / (1.0 + std::exp(ld));
+      worst_b = std::max(worst_b, std::fabs(d - (sig - x)));
+    }
+  EXPECT_LT(worst_f, 1e-13) << "worst absolute forward error";
+  EXPECT_LT(worst_b, 1.2e-7) << "worst absolute gradient error";
+  // Blocks of 256 and the 4-way partial sums: a long vector sums to the same as element by element.
+  std::vector<float> xs(logits.size());
+  for (size_t i = 0; i < xs.size(); ++i) xs[i] = static_cast<float>(i % 3) * 0.5f;
+  double one_by_one = 0;
+  for (size_t i = 0; i < logits.size(); ++i) one_by_one += bernoulli_nll_forward(&logits[i], &xs[i], 1);
+  const double all = bernoulli_nll_forward(logits.data(), xs.data(), logits.size());
+  EXPECT_NEAR(all, one_by_one, 1e-9 * std::fabs(one_by_one));
+  // NaN logits stay visible in both the loss and the gradient.
+  const float nan = std::nanf(""), one = 1.f;
+  EXPECT_TRUE(std::isnan(bernoulli_nll_forward(&nan, &one, 1)));
+  float d = 0.f;
+  bernoulli_nll_backward(&d, &nan, &one, 1, 1.f);
+  EXPECT_TRUE(std::isnan(d));
 }
 
 TEST(GaussianNll, ValueAndGradientCheck) {
