@@ -348,11 +348,11 @@ class PixelCnnBase : public AutoregressiveModel {
     set_input(x, labels, B);
     pack_all();
     forward_train(B);
-    std::vector<double> per(B, 0.0);
-    nll_terms(B, per, grads);
+    per_image_.assign(B, 0.0);  // no allocation once the batch size has been seen
+    nll_terms(B, per_image_, grads);
     if (grads) backward_train(B, nullptr);
     double mean = 0.0;
-    for (double v : per) mean += v;
+    for (double v : per_image_) mean += v;
     mean /= B;
     LossTerms t;
     t.loss = mean;
@@ -362,7 +362,7 @@ class PixelCnnBase : public AutoregressiveModel {
   }
 
   std::vector<float> colmax_;
-  std::vector<double> colsum_;
+  std::vector<double> colsum_, per_image_;
 };
 
 void PixelCnnBase::sample(const SampleOptions& opt, Rng& rng, float* out) {
