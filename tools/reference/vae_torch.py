@@ -108,14 +108,16 @@ def main():
     order, cursor = torch.randperm(n), 0
     t0 = time.perf_counter()
     for step in range(1, a.steps + 1):
-        idx = []
-        while len(idx) < a.batch:  # batches run on across epochs, like genlab's trainer
+        idx, got = [], 0
+        while got < a.batch:  # batches run on across epochs, like genlab's trainer
             if cursor >= n:
                 order, cursor = torch.randperm(n), 0
-            take = min(a.batch - len(idx), n - cursor)
+            take = min(a.batch - got, n - cursor)
             idx.append(order[cursor:cursor + take])
             cursor += take
+            got += take
         x = torch.bernoulli(train[torch.cat(idx)])  # dynamic binarisation
+        assert x.shape[0] == a.batch
         recon, kl = model.neg_elbo_terms(x)
         loss = (recon + kl).mean()
         opt.zero_grad(set_to_none=True)
