@@ -35,7 +35,8 @@ for (const r of wasm) {
     [n.simd, n.blocked_scalar, r.simd, r.eigen, r.blocked_scalar, r.tfjs_wasm].map((v) => lpad(fmt(v), 11)).join('') +
     lpad(ratio(r.simd, r.tfjs_wasm), 11) + lpad(ratio(r.simd, r.eigen), 11));
 }
-console.log('(native "simd" = Eigen with AVX2+FMA; tfjs runs transposed operands through a slow path, so the NT/TN ratios are large)');
+console.log('(native = gemm_simd natively = Eigen with AVX2+FMA; tfjs for NT/TN = the better of matMul with transpose flags\n' +
+  ' and tf.transpose + plain matMul, because the flags take a slow non-XNNPACK path)');
 
 // ---- end to end ------------------------------------------------------------------------------------
 const tsv = read('e2e.tsv');
