@@ -52,9 +52,16 @@ Optimizer::Optimizer(size_t n_params, OptimConfig cfg) : cfg_(std::move(cfg)) {
 }
 
 float clip_grad_norm(std::span<float> grads, float max_norm) {
-  double ss = 0.0;
-  for (float g : grads) ss += static_cast<double>(g) * g;
-  const double norm = std::sqrt(ss);
+  // Four partial sums in double (the lane of each element is fixed by its index, so the result is
+  // reproducible); they break the add latency chain and vectorise.
+  double ss[4] = {0.0, 0.0, 0.0, 0.0};
+  const float* g = grads.data();
+  const size_t n = grads.size();
+  size_t i = 0;
+  for (; i + 4 <= n; i += 4)
+    for (size_t k = 0; k < 4; ++k) ss[k] += static_cast<double>(g[i + k]) * g[i + k];
+  for (; i < n; ++i) ss[0] += static_cast<double>(g[i]) * g[i];
+  const double norm = std::sqrt((ss[0] + ss[1]) + (ss[2] + ss[3]));
   if (max_norm > 0.f) {
     const double coef = static_cast<double>(max_norm) / (norm + 1e-6);
     if (coef < 1.0) {
@@ -65,6 +72,50 @@ float clip_grad_norm(std::span<float> grads, float max_norm) {
   return static_cast<float>(norm);
 }
 
+namespace {
+
+
+struct AdamCoefficients {
+  float b1, b2, one_minus_b1, one_minus_b2, eps, step_size, bc2_sqrt, weight_decay;
+};
+
+// One flat Adam update (torch.optim.Adam, single-tensor path, operation by operation). It vectorises
+// only without sqrt's errno branch: the project compiles with -fno-math-errno (CMakeLists.txt).
+void adam_update(float* __restrict p, const float* __restrict g, float* __restrict m, float* __restrict v, size_t n,
+                 const AdamCoefficients c) {
+  auto body = [&](size_t i, float gi) {
+    const float mi = m[i] * c.b1 + c.one_minus_b1 * gi;
+    const float vi = v[i] * c.b2 + c.one_minus_b2 * gi * gi;
+    m[i] = mi;
+    v[i] = vi;
+    const float denom = std::sqrt(vi) / c.bc2_sqrt + c.eps;
+    p[i] -= c.step_size * (mi / denom);
+  };
+  if (c.weight_decay != 0.f) {
+    for (size_t i = 0; i < n; ++i) body(i, g[i] + c.weight_decay * p[i]);
+  } else {
+    for (size_t i = 0; i < n; ++i) body(i, g[i]);
+  }
+}
+
+// One flat SGD update (torch.optim.SGD, dampening 0, no Nesterov); the first step sets the buffer to g.
+template <bool kWeightDecay, bool kMomentum>
+void sgd_update(float* __restrict p, const float* __restrict g, float* __restrict buf, size_t n, float lr,
+                float momentum, float weight_decay, bool first) {
+  const float keep = first ? 0.f : momentum;  // buf = 0 * buf + g on the first step (buf starts at 0)
+  for (size_t i = 0; i < n; ++i) {
+    const float gi = kWeightDecay ? g[i] + weight_decay * p[i] : g[i];
+    float d = gi;
+    if constexpr (kMomentum) {
+      d = buf[i] * keep + gi;
+      buf[i] = d;
+    }
+    p[i] -= lr * d;
+  }
+}
+
+}  // namespace
+
 float Optimizer::step(std::span<float> params, std::span<float> grads) {
   require(params.size() == m_.size() && grads.size() == m_.size(),
           "optimiser: buffer size " + std::to_string(params.size()) + "/" + std::to_string(grads.size()) +
@@ -72,39 +123,32 @@ float Optimizer::step(std::span<float> params, std::span<float> grads) {
   const float norm = clip_grad_norm(grads, cfg_.clip_norm);
   const float lr = cfg_.lr.at(t_);
   ++t_;
-  const size_t n = m_.size();
   float* p = params.data();
-  float* g = grads.data();
-  float* m = m_.data();
+  const float* g = grads.data();
+  const size_t n = m_.size();
   const float wd = cfg_.weight_decay;
   if (cfg_.kind == "adam") {
-    float* v = v_.data();
-    const float b1 = cfg_.beta1, b2 = cfg_.beta2, eps = cfg_.eps;
-    const float one_minus_b1 = static_cast<float>(1.0 - static_cast<double>(b1));
-    const float one_minus_b2 = static_cast<float>(1.0 - static_cast<double>(b2));
+    const float b1 = cfg_.beta1, b2 = cfg_.beta2;
+    // Bias corrections in double, as PyTorch computes them in Python floats.
     const double bc1 = 1.0 - std::pow(static_cast<double>(b1), static_cast<double>(t_));
     const double bc2 = 1.0 - std::pow(static_cast<double>(b2), static_cast<double>(t_));
-    const float step_size = static_cast<float>(static_cast<double>(lr) / bc1);
-    const float bc2_sqrt = static_cast<float>(std::sqrt(bc2));
-    for (size_t i = 0; i < n; ++i) {
-      const float gi = wd != 0.f ? g[i] + wd * p[i] : g[i];
-      m[i] = m[i] * b1 + one_minus_b1 * gi;
-      v[i] = v[i] * b2 + one_minus_b2 * gi * gi;
-      const float denom = std::sqrt(v[i]) / bc2_sqrt + eps;
-      p[i] -= step_size * (m[i] / denom);
-    }
+    const AdamCoefficients c{b1,
+                             b2,
+                             static_cast<float>(1.0 - static_cast<double>(b1)),
+                             static_cast<float>(1.0 - static_cast<double>(b2)),
+                             cfg_.eps,
+                             static_cast<float>(static_cast<double>(lr) / bc1),
+                             static_cast<float>(std::sqrt(bc2)),
+                             wd};
+    adam_update(p, g, m_.data(), v_.data(), n, c);
   } else {
     const float mom = cfg_.momentum;
     const bool first = t_ == 1;
-    for (size_t i = 0; i < n; ++i) {
-      const float gi = wd != 0.f ? g[i] + wd * p[i] : g[i];
-      float d = gi;
-      if (mom != 0.f) {
-        m[i] = first ? gi : m[i] * mom + gi;
-        d = m[i];
-      }
-      p[i] -= lr * d;
-    }
+    float* buf = m_.data();
+    if (wd != 0.f && mom != 0.f) sgd_update<true, true>(p, g, buf, n, lr, mom, wd, first);
+    else if (wd != 0.f) sgd_update<true, false>(p, g, buf, n, lr, mom, wd, first);
+    else if (mom != 0.f) sgd_update<false, true>(p, g, buf, n, lr, mom, wd, first);
+    else sgd_update<false, false>(p, g, buf, n, lr, mom, wd, first);
   }
   return norm;
 }
