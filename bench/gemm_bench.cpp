@@ -2,6 +2,7 @@
 // (GFLOP/s, best of several timed runs). Built natively and to wasm; the node harness
 // bench/gemm_vs_tfjs.mjs loads the wasm build (MODULARIZE) and times TensorFlow.js in the same process.
 //   gemm_bench [--kernels a,b,...] [--shapes square|models|all] [--min-ms 150] [--variants] [--list]
+//              [--threads 1|2]   (threads of the "simd" kernel, see set_gemm_threads)
 // (--list prints the rows without timing them, gflops 0.)
 #include <algorithm>
 #include <chrono>
@@ -109,8 +110,9 @@ int main(int argc, char** argv) {
     else if (arg == "--min-ms" && i + 1 < argc) min_ms = std::atof(argv[++i]);
     else if (arg == "--variants") variants = true;
     else if (arg == "--list") list_only = true;
+    else if (arg == "--threads" && i + 1 < argc) set_gemm_threads(std::atoi(argv[++i]));
     else {
-      std::fprintf(stderr, "usage: gemm_bench [--kernels a,b] [--shapes square|models|all] [--min-ms N] [--variants] [--list]\n");
+      std::fprintf(stderr, "usage: gemm_bench [--kernels a,b] [--shapes square|models|all] [--min-ms N] [--variants] [--list] [--threads 1|2]\n");
       return 2;
     }
   }
@@ -131,9 +133,9 @@ int main(int argc, char** argv) {
     for (const auto& k : kernels) {
       if (k.name == "reference" && s.flops() > 1e8) continue;
       const double gflops = list_only ? 0.0 : time_kernel(k.run, s, min_ms);
-      std::printf("{\"kernel\": \"%.*s\", \"label\": \"%s\", \"ta\": %d, \"tb\": %d, \"m\": %d, \"n\": %d, \"k\": %d, "
+      std::printf("{\"kernel\": \"%.*s\", \"threads\": %d, \"label\": \"%s\", \"ta\": %d, \"tb\": %d, \"m\": %d, \"n\": %d, \"k\": %d, "
                   "\"gflops\": %.2f}\n",
-                  static_cast<int>(k.name.size()), k.name.data(), s.label.c_str(), s.ta, s.tb, s.m, s.n, s.k, gflops);
+                  static_cast<int>(k.name.size()), k.name.data(), gemm_threads(), s.label.c_str(), s.ta, s.tb, s.m, s.n, s.k, gflops);
       std::fflush(stdout);
     }
   return 0;

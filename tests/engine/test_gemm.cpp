@@ -239,3 +239,61 @@ TEST(Gemm, EntryPointUsesSelectedKernel) {
   }
   set_gemm_kernel(saved);
 }
+
+// Splitting C into column or row strips (what the two-thread path does) must not change a single
+// bit of the blocked kernels' results: K is never split, so each element is summed in the same order.
+TEST(Gemm, StripSplitIsBitIdentical) {
+  Rng rng(29);
+  for (int t = 0; t < 4; ++t) {
+    const Problem p = make_problem(rng, t & 1, t & 2, 45, 83, 300, 2, 0.75f, t % 2 ? 0.f : 1.5f);
+    for (const auto& kernel : kernels_under_test()) {
+      if (kernel.name.find("blocked") == std::string_view::npos && kernel.name.rfind("wasm_simd128", 0) != 0) continue;
+      std::vector<float> whole = p.c0, cols = p.c0, rows = p.c0;
+      kernel.run(args_for(p, whole));
+      GemmArgs left = args_for(p, cols), right = left;  // columns [0, 40) and [40, 83)
+      left.n = 40;
+      right.n = p.n - 40;
+      right.b = p.tb ? right.b + 40 * p.ldb : right.b + 40;
+      right.c += 40;
+      kernel.run(left);
+      kernel.run(right);
+      GemmArgs top = args_for(p, rows), bottom = top;  // rows [0, 32) (4-row tiles) and [32, 45)
+      top.m = 32;
+      bottom.m = p.m - 32;
+      bottom.a = p.ta ? bottom.a + 32 : bottom.a + 32 * p.lda;
+      bottom.c += 32 * p.ldc;
+      kernel.run(top);
+      kernel.run(bottom);
+      for (size_t i = 0; i < whole.size(); ++i) {
+        if (std::isnan(whole[i])) continue;
+        ASSERT_EQ(whole[i], cols[i]) << kernel.name << " column split at " << i;
+        ASSERT_EQ(whole[i], rows[i]) << kernel.name << " row split at " << i;
+      }
+    }
+  }
+}
+
+TEST(Gemm, TwoThreadsMatchOneThread) {
+  Rng rng(31);
+  const GemmKernel saved_kernel = gemm_kernel();
+  set_gemm_kernel(GemmKernel::Simd);
+  for (int t = 0; t < 4; ++t) {
+    // Wide (column split), then narrow and tall (row split).
+    const Problem p = make_problem(rng, t & 1, t & 2, t < 2 ? 40 : 150, t < 2 ? 300 : 40, 200, 1, 1.f, t % 2 ? 0.5f : 0.f);
+    std::vector<float> one = p.c0, two = p.c0;
+    set_gemm_threads(1);
+    gemm(args_for(p, one));
+    set_gemm_threads(2);
+    EXPECT_GE(gemm_threads(), 1);
+    gemm(args_for(p, two));
+    set_gemm_threads(1);
+    EXPECT_TRUE(matches_double(p, two)) << describe(p);
+#if defined(__wasm_simd128__)
+    for (size_t i = 0; i < one.size(); ++i)
+      if (!std::isnan(one[i])) {
+        ASSERT_EQ(one[i], two[i]) << "at " << i;
+      }
+#endif
+  }
+  set_gemm_kernel(saved_kernel);
+}
