@@ -32,7 +32,8 @@ struct TouchState {
   bool active = false;       // a finger is down
   bool just_pressed = false; // pressed since the last frame (so a quick tap is never missed)
   float x = 0, y = 0;
-  bool seen = false;         // any touch this session: mouse position then follows the finger
+  bool seen = false;         // a touch is in progress or just ended: the mouse position follows the finger
+  int frames_since_release = 0;
 };
 TouchState g_touch;
 
@@ -45,6 +46,7 @@ EM_BOOL on_touch(int type, const EmscriptenTouchEvent* e, void*) {
   g_touch.x = static_cast<float>(t->targetX);
   g_touch.y = static_cast<float>(t->targetY);
   if (type == EMSCRIPTEN_EVENT_TOUCHSTART) {
+    g_touch.frames_since_release = 0;
     g_touch.active = true;
     g_touch.just_pressed = true;
   } else if (type == EMSCRIPTEN_EVENT_TOUCHEND || type == EMSCRIPTEN_EVENT_TOUCHCANCEL) {
@@ -229,10 +231,16 @@ void App::apply_touch_input() {
   if (io.MousePos.x != -FLT_MAX)
     io.MousePos = ImVec2(io.MousePos.x / canvas_.device_pixel_ratio, io.MousePos.y / canvas_.device_pixel_ratio);
   if (g_touch.seen) {
+    // A tap that starts and ends between two frames still reads as held for one frame; the finger's
+    // position stays two more frames (so the release lands on the button), then hover ends.
     io.MousePos = ImVec2(g_touch.x, g_touch.y);
-    // A tap that starts and ends between two frames still reads as held for one frame.
     io.MouseDown[0] = g_touch.active || g_touch.just_pressed;
     g_touch.just_pressed = false;
+    if (!g_touch.active && ++g_touch.frames_since_release > 2) {
+      io.MousePos = ImVec2(-FLT_MAX, -FLT_MAX);
+      g_touch.seen = false;  // a real mouse takes over again
+    }
+    if (g_touch.active) g_touch.frames_since_release = 0;
   }
 }
 
@@ -305,8 +313,11 @@ void App::draw_header() {
   }
   char perf[96];
   std::snprintf(perf, sizeof(perf), "%.0f fps  ui %.1f ms  train %.1f ms", fps_, ui_work_ms_, budget_.used_ms);
+  // Right-aligned on the status line when it fits, else on a line of its own.
   const float w = ImGui::CalcTextSize(perf).x;
-  ImGui::SameLine(std::max(ImGui::GetCursorPosX() + 10.f, ImGui::GetWindowContentRegionMax().x - w));
+  const float status_end = ImGui::GetItemRectMax().x - ImGui::GetWindowPos().x;
+  const float right = ImGui::GetWindowContentRegionMax().x - w;
+  if (status_end + 16.f < right) ImGui::SameLine(right);
   ImGui::TextDisabled("%s", perf);
 
   // Sharing and files: the JS glue (web/js/genlab_api.js) does the browser side. Clicks arrive here

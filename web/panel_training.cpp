@@ -185,9 +185,11 @@ void App::draw_training_controls() {
   if (!pg_.training()) {
     ImGui::PushStyleColor(ImGuiCol_Button, ImVec4(0.15f, 0.5f, 0.25f, 1.f));
     if (ImGui::Button("Train", big)) {
+      // Past the target (e.g. a pretrained start): aim 2000 steps further.
+      if (target_steps_ <= pg_.step()) target_steps_ = pg_.step() + 2000;
       Json c = Json::object();
       c["cmd"] = "train";
-      if (target_steps_ > pg_.step()) c["until"] = static_cast<double>(target_steps_);
+      c["until"] = static_cast<double>(target_steps_);
       run(c);
     }
     ImGui::PopStyleColor();
@@ -431,17 +433,26 @@ void App::draw_kl_bars(float height) {
 void App::panel_training() {
   sync_setup_editor();
   const float avail = ImGui::GetContentRegionAvail().x;
-  const bool two_columns = avail >= 760.f;
-  const float left_w = two_columns ? std::clamp(avail * 0.34f, 340.f, 460.f) : avail;
-  ImGui::BeginChild("setup", ImVec2(left_w, two_columns ? 0.f : 560.f), false);
+  const bool vae = pg_.setup().model == "vae";
+  if (avail < 760.f) {
+    // Narrow (portrait tablet, phone): one scrolling column, the training buttons first.
+    draw_training_controls();
+    ImGui::Separator();
+    draw_curves(300.f);
+    if (vae) draw_kl_bars(150.f);
+    ImGui::Separator();
+    draw_setup_editor();
+    return;
+  }
+  const float left_w = std::clamp(avail * 0.34f, 340.f, 460.f);
+  ImGui::BeginChild("setup", ImVec2(left_w, 0.f), false);
   draw_setup_editor();
   ImGui::Spacing();
   ImGui::Separator();
   draw_training_controls();
   ImGui::EndChild();
-  if (two_columns) ImGui::SameLine();
+  ImGui::SameLine();
   ImGui::BeginChild("plots", ImVec2(0, 0), false);
-  const bool vae = pg_.setup().model == "vae";
   const float h = ImGui::GetContentRegionAvail().y;
   draw_curves(std::max(220.f, vae ? h * 0.62f : h - 40.f));
   if (vae) draw_kl_bars(std::max(110.f, ImGui::GetContentRegionAvail().y - 30.f));
