@@ -69,6 +69,7 @@ const NamedTensor* SafetensorsFile::find(const std::string& name) const {
 
 std::vector<uint8_t> encode_safetensors(const ParamSet& params, const std::map<std::string, std::string>& metadata,
                                         const std::vector<NamedTensor>& extra) {
+  require(params.allocated() || params.infos().empty(), "safetensors encode: the ParamSet is not allocated");
   std::vector<TensorRef> refs;
   for (size_t id = 0; id < params.infos().size(); ++id) {
     const ParamInfo& p = params.infos()[id];
@@ -265,6 +266,7 @@ SafetensorsFile decode_safetensors(std::span<const uint8_t> bytes) {
 // ---- load into a ParamSet --------------------------------------------------------------------------
 
 void load_params(const SafetensorsFile& file, ParamSet& params) {
+  require(params.allocated() || params.infos().empty(), "load_params: the ParamSet is not allocated");
   std::unordered_map<std::string, const NamedTensor*> by_name;
   for (const NamedTensor& t : file.tensors) by_name.emplace(t.name, &t);
   std::vector<const NamedTensor*> src(params.infos().size());

@@ -238,6 +238,12 @@ TEST(Safetensors, LoadParamsChecksNamesAndShapesAndLeavesParamsUntouched) {
   }
   EXPECT_TRUE(std::equal(before.begin(), before.end(), dst.values().begin()));
 
+  // A ParamSet that was declared but never allocated is refused instead of read out of bounds.
+  ParamSet unallocated;
+  unallocated.add("enc.fc1.weight", {5, 3});
+  EXPECT_THROW(encode_safetensors(unallocated, {}), Error);
+  EXPECT_THROW(load_params(f, unallocated), Error);
+
   // Extra tensors (optimiser moments) are allowed and ignored.
   NamedTensor extra{"optim.step", {1}, {3.f}};
   load_params(decode_safetensors(encode_safetensors(src, {}, {extra})), dst);
