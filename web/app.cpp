@@ -80,11 +80,15 @@ constexpr PanelTab kPanels[] = {{"train", "Model & training"}, {"samples", "Samp
 }  // namespace
 
 void TrainBudget::adapt(double frame_interval_ms, double ui_work_ms) {
-  // Shrink quickly when our own work makes frames slow, grow slowly when there is room.
+  // Shrink quickly when our own work makes frames slow, grow slowly when there is room. At 60 Hz
+  // the cap is 12 ms; when frames are slow for other reasons (software WebGL, a busy GPU) training
+  // may use up to half of the frame interval, since a smaller slice would not raise the fps.
+  interval_ms = interval_ms == 0.0 ? frame_interval_ms : 0.9 * interval_ms + 0.1 * frame_interval_ms;
   const double ours = ui_work_ms + used_ms;
   if (frame_interval_ms > 20.0 && ours > 0.6 * frame_interval_ms) budget_ms *= 0.85;
   else if (frame_interval_ms < 18.0 || ours < 0.5 * frame_interval_ms) budget_ms += 0.25;
-  budget_ms = std::clamp(budget_ms, 2.0, std::max(2.0, std::min(12.0, 15.0 - ui_work_ms)));
+  const double cap = std::clamp(0.5 * interval_ms, 12.0, 40.0);
+  budget_ms = std::clamp(budget_ms, 2.0, std::max(2.0, std::min(cap, cap + 3.0 - ui_work_ms)));
   const double share = std::clamp(used_ms / std::max(frame_interval_ms, 1.0), 0.0, 1.0);
   wall_share = 0.9 * wall_share + 0.1 * share;
 }

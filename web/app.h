@@ -26,13 +26,15 @@ struct CanvasSize {
 };
 CanvasSize query_canvas_size();
 
-// Adapts the training time per frame so the UI keeps >= ~55 fps (12 ms at most, 2 ms at least).
-// It only shrinks when the page's own work (UI + training) is what makes frames slow; when the
-// frame interval is long for other reasons (GPU, compositor, a throttled tab) it keeps training.
+// Adapts the training time per frame so the UI keeps >= ~55 fps (12 ms at most, 2 ms at least,
+// one optimisation step at least: a step is the smallest slice). It only shrinks when the page's
+// own work (UI + training) is what makes frames slow; when the frame interval is long for other
+// reasons (software GL, compositor) it keeps training, up to half of the interval.
 struct TrainBudget {
   double budget_ms = 8.0;
   double used_ms = 0.0;           // last slice
   double wall_share = 0.0;        // fraction of wall time spent training (smoothed)
+  double interval_ms = 0.0;       // frame interval (smoothed)
   void adapt(double frame_interval_ms, double ui_work_ms);
 };
 
