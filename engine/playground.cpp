@@ -933,7 +933,7 @@ std::string Playground::command(const std::string& text) {
       info = "paused at step " + std::to_string(step());
     } else if (cmd == "step") {
       Trainer& t = Ops::trainer(*this);
-      const int n = a.integer("n", 1, 1, 100000);
+      const int n = a.integer("n", 1, 1, 10000);  // synchronous: keep it short in the browser
       const double t0 = now_ms();
       for (int i = 0; i < n; ++i) Ops::accumulate(*this, t.run_steps(1));
       const double ms = now_ms() - t0;
@@ -1603,7 +1603,7 @@ std::string Playground::state_json() const {
   Json samples = Json::object();
   samples["n"] = samples_.n;
   samples["version"] = samples_.version;
-  samples["temperature"] = temperature_;
+  samples["temperature"] = std::round(temperature_ * 1e4) / 1e4;  // the float as the user typed it
   samples["label"] = sample_label_;
   s["samples"] = samples;
   s["replay"] = Ops::replay_json(*this);

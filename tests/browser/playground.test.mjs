@@ -53,7 +53,9 @@ test('the first view shows samples before any training', async () => {
   const { page } = main;
   const s = await page.evaluate(() => window.genlab.state());
   const g = await gridStats(page, 'samples');
-  recordMetrics({ firstView: { model: s.model, step: s.step, readyMs: main.readyMs, samples: g.n } });
+  await page.evaluate(() => window.genlab.frames(30));
+  const idleFps = await page.evaluate(() => window.genlab.state().fps);
+  recordMetrics({ firstView: { model: s.model, step: s.step, readyMs: main.readyMs, samples: g.n }, fpsIdle: idleFps });
   assert.ok(g.n > 0 && g.variance > 0.001, `samples ${JSON.stringify(g)}`);
   await page.evaluate(() => window.genlab.frames(6));
   await screenshot(page, 'first-view');
@@ -182,6 +184,7 @@ test('URL round trip: a link restores the whole set-up, panel and instructor opt
   const { page } = main;
   await cmd(page, { cmd: 'setup', model: 'vae', dataset: 'mnist10k', hidden: 72, latent: 3, lr: 0.002, batch: 24, seed: 9 });
   await cmd(page, { cmd: 'panel', name: 'latent' });
+  await cmd(page, { cmd: 'sample', temperature: 0.8 });
   await cmd(page, { cmd: 'ui', lock: ['model', 'dataset'], hide: ['draw'] });
   await page.waitForTimeout(700);  // the hash is synchronised every 500 ms
   const link = await page.evaluate(() => window.genlab.link());
@@ -191,6 +194,7 @@ test('URL round trip: a link restores the whole set-up, panel and instructor opt
   const got = await other.page.evaluate(() => window.genlab.state());
   assert.deepEqual(got.config, want.config);
   assert.equal(got.panel, 'latent');
+  assert.equal(got.samples.temperature, 0.8);
   assert.deepEqual(got.locked, ['dataset', 'model']);
   assert.deepEqual(got.hidden, ['draw']);
   assert.deepEqual(other.errors, []);
@@ -198,6 +202,7 @@ test('URL round trip: a link restores the whole set-up, panel and instructor opt
   await screenshot(other.page, 'instructor-link');
   await other.context.close();
   await cmd(page, { cmd: 'ui', lock: [], hide: [] });
+  await cmd(page, { cmd: 'sample', temperature: 1 });
 });
 
 test('a bad link shows a message, uses the defaults, and its text never becomes HTML', { timeout: 90000 }, async () => {

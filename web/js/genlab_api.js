@@ -14,8 +14,7 @@
     'fashion-mnist': ['train-images-idx3-ubyte.gz', 'train-labels-idx1-ubyte.gz', 'test-images-idx3-ubyte.gz',
                       'test-labels-idx1-ubyte.gz'],
   };
-  const UI_KEYS = ['panel', 'lock', 'hide', 'pre'];
-  const MAX_HASH = 4096;
+    const MAX_HASH = 4096;
   const AUTOSAVE_MS = 4000;
   const DB_NAME = 'genlab', DB_STORE = 'autosave', DB_KEY = 'current';
 
@@ -150,7 +149,7 @@
 
   // #model=vae&dataset=mnist10k&seed=1&hidden=400&latent=16&...&panel=samples&lock=model,dataset&hide=draw&pre=0
   function parseHash(hash) {
-    const out = { setup: {}, panel: null, lock: null, hide: null, pre: true, hasPre: false, error: null, empty: true };
+    const out = { setup: {}, panel: null, lock: null, hide: null, temp: null, label: null, pre: true, hasPre: false, error: null, empty: true };
     const h = String(hash || '').replace(/^#/, '');
     if (!h) return out;
     out.empty = false;
@@ -170,6 +169,11 @@
       if (k === 'panel') out.panel = v;
       else if (k === 'lock') out.lock = v;
       else if (k === 'hide') out.hide = v;
+      else if (k === 'temp' || k === 'label') {
+        const x = Number(v);
+        if (v.trim() === '' || !Number.isFinite(x)) { out.error = k + ' must be a number (got "' + v + '")'; return out; }
+        out[k] = x;
+      }
       else if (k === 'pre') {
         if (v !== '0' && v !== '1') { out.error = 'pre must be 0 or 1'; return out; }
         out.pre = v === '1';
@@ -189,6 +193,8 @@
     p.set('panel', s.panel);
     if (s.locked && s.locked.length) p.set('lock', s.locked.join(','));
     if (s.hidden && s.hidden.length) p.set('hide', s.hidden.join(','));
+    if (s.samples && s.samples.temperature !== 1) p.set('temp', String(Math.round(s.samples.temperature * 1000) / 1000));
+    if (s.samples && s.samples.label >= 0) p.set('label', String(s.samples.label));
     if (linkOptions.hasPre) p.set('pre', linkOptions.pre ? '1' : '0');
     return '#' + p.toString().replace(/%2C/g, ',');
   }
@@ -488,6 +494,8 @@
       if (!r.ok) {
         problem = r.error;
         r = parse(M.genlabCommand(JSON.stringify({ cmd: 'new' })));  // defaults (the autosave stays)
+      } else {
+        linkOptions.applied = true;
       }
     }
     const pretrained = !restored && linkOptions.pre ? prefetchPretrained() : Promise.resolve([]);
@@ -508,12 +516,22 @@
         const r = command(Object.assign({ cmd: 'ui' }, opts));
         if (!r.ok) problem = r.error;
       }
+      if (!problem && (linkInfo.temp !== null || linkInfo.label !== null)) {
+        const c = { cmd: 'sample' };
+        if (linkInfo.temp !== null) c.temperature = linkInfo.temp;
+        if (linkInfo.label !== null) c.label = linkInfo.label;
+        const r = command(c);
+        if (!r.ok) problem = r.error;
+      }
       if (!problem && linkInfo.panel !== null) {
         const r = command({ cmd: 'panel', name: linkInfo.panel });
         if (!r.ok) problem = r.error;
       }
     }
-    if (problem) notice('This link could not be used: ' + problem + '. Started with the defaults instead.', true);
+    if (problem) {
+      notice('This link could not be used: ' + problem + (restored || linkOptions.applied
+        ? '. The rest of it was applied.' : '. Started with the defaults instead.'), true);
+    }
 
     ready = true;
     mark('ready');
