@@ -99,6 +99,12 @@ extern "C" __attribute__((used)) int gemm_bench_repeat(const char* kernel, int t
   return -1;
 }
 
+// For the node harnesses: threads of the "simd" kernel (set_gemm_threads); returns the setting in effect.
+extern "C" __attribute__((used)) int gemm_bench_set_threads(int n) {
+  set_gemm_threads(n);
+  return gemm_threads();
+}
+
 int main(int argc, char** argv) {
   std::string kernels_arg = "simd,eigen,blocked_scalar", shapes_arg = "all";
   double min_ms = 150;
