@@ -86,7 +86,22 @@ void App::panel_samples() {
   const bool side = avail.x > avail.y * 1.4f;
   const ImVec2 grid_area = side ? ImVec2(avail.x * 0.62f, avail.y - 28) : ImVec2(avail.x, avail.y * 0.62f);
   ImGui::BeginGroup();
-  const GridHit hit = samples_view_.draw(*renderer_, samples_view_.fit(grid_area, style), style, "samples");
+  const ImVec2 grid_origin = ImGui::GetCursorScreenPos();
+  const ImVec2 grid_size = samples_view_.fit(grid_area, style);
+  const GridHit hit = samples_view_.draw(*renderer_, grid_size, style, "samples");
+  // Conditional models: the label each sample was drawn for, in the cell's corner.
+  if (model->conditional() && static_cast<int>(s.labels.size()) == s.n && samples_view_.count() > 0) {
+    ImDrawList* dl = ImGui::GetWindowDrawList();
+    const int gc = samples_view_.cols(), gr = samples_view_.rows();
+    const float cw = (grid_size.x - style.gap * (gc - 1)) / gc, ch = (grid_size.y - style.gap * (gr - 1)) / gr;
+    for (int i = 0; i < s.n; ++i) {
+      if (s.labels[i] < 0) continue;
+      const ImVec2 p(grid_origin.x + (i % gc) * (cw + style.gap) + 3, grid_origin.y + (i / gc) * (ch + style.gap) + 1);
+      char lab[8];
+      std::snprintf(lab, sizeof(lab), "%d", s.labels[i]);
+      dl->AddText(p, IM_COL32(255, 200, 60, 255), lab);
+    }
+  }
   ImGui::TextDisabled("step %lld, temperature %.2f. Click a sample to enlarge it.",
                       static_cast<long long>(pg_.step()), pg_.temperature());
   ImGui::EndGroup();
