@@ -128,7 +128,7 @@ class App {
   int latent_grid_ = 15;
   float latent_range_ = 3.f;
   int latent_dims_[2] = {0, 1};
-  int interp_a_ = 0, interp_b_ = 7;
+  int interp_a_ = 0, interp_b_ = 250;  // test split is in class order: a 0 and a 2
   int interp_steps_ = 10;
   bool interp_spherical_ = false;
   bool interp_animate_ = true;

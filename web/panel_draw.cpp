@@ -193,7 +193,6 @@ void App::panel_draw() {
     if (pg_.latent_points().empty()) {
       Json e = Json::object();
       e["cmd"] = "encode_test";
-      e["max"] = 500;
       run(e);
     }
     ImDrawList* dl = ImGui::GetWindowDrawList();

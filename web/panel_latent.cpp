@@ -52,8 +52,7 @@ void App::panel_latent() {
     m["range"] = latent_range_;
     run(m);
     Json e = Json::object();
-    e["cmd"] = "encode_test";
-    e["max"] = 500;
+    e["cmd"] = "encode_test";  // all picker images (the test split is in class order: all labels)
     run(e);
     latent_requested_for_step_ = pg_.step();
     last_update_ms = now;
