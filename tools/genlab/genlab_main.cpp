@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <ctime>
 #include <exception>
 #include <memory>
 #include <new>
@@ -130,6 +131,7 @@ int cmd_train(Args& a) {
                  static_cast<unsigned long long>(cfg.seed));
 
   const auto t0 = Clock::now();
+  const std::clock_t cpu0 = std::clock();
   auto tlog = t0;
   const int64_t start = tr.step();
   std::map<std::string, double> sums;
@@ -154,10 +156,12 @@ int cmd_train(Args& a) {
     }
   }
   const double elapsed = seconds_since(t0);
+  const double cpu = static_cast<double>(std::clock() - cpu0) / CLOCKS_PER_SEC;  // wasm: wall time
   write_file_bytes(out, encode_training_checkpoint(tr, save_optim, {{"train.dataset", dataset}}));
   if (!quiet) {
-    std::fprintf(stderr, "trained %lld steps in %.1f s (%.0f img/s); wrote %s\n", static_cast<long long>(done), elapsed,
-                 elapsed > 0 ? done * cfg.batch / elapsed : 0.0, out.c_str());
+    std::fprintf(stderr, "trained %lld steps in %.1f s (%.0f img/s; %.1f CPU s, %.0f img/CPU-s); wrote %s\n",
+                 static_cast<long long>(done), elapsed, elapsed > 0 ? done * cfg.batch / elapsed : 0.0, cpu,
+                 cpu > 0 ? done * cfg.batch / cpu : 0.0, out.c_str());
     const EvalResult r = tr.evaluate("test", eval_iwae);
     std::string line;
     char buf[80];

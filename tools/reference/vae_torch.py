@@ -106,7 +106,7 @@ def main():
 
     n = train.shape[0]
     order, cursor = torch.randperm(n), 0
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     for step in range(1, a.steps + 1):
         idx, got = [], 0
         while got < a.batch:  # batches run on across epochs, like genlab's trainer
@@ -128,6 +128,7 @@ def main():
             print(f"step {step}/{a.steps}  loss {loss.item():.2f}  recon {recon.mean().item():.2f}  "
                   f"kl {kl.mean().item():.2f}  | {step * a.batch / el:.0f} img/s", file=sys.stderr)
     train_s = time.perf_counter() - t0
+    train_cpu_s = time.process_time() - c0
 
     model.eval()
     t1 = time.perf_counter()
@@ -155,6 +156,8 @@ def main():
         "bits_per_dim": neg_elbo / (784 * math.log(2)),
         "train_seconds": train_s,
         "img_per_sec": a.steps * a.batch / train_s,
+        "train_cpu_seconds": train_cpu_s,
+        "img_per_cpu_sec": a.steps * a.batch / train_cpu_s,
         "eval_seconds": time.perf_counter() - t1,
     }
     if a.iwae > 0:
