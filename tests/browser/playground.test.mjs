@@ -192,6 +192,7 @@ test('URL round trip: a link restores the whole set-up, panel and instructor opt
   const want = await page.evaluate(() => window.genlab.state());
   const other = await openPage(chrome.browser, link);
   const got = await other.page.evaluate(() => window.genlab.state());
+  recordMetrics({ warmServerLoad: { readyMs: other.readyMs, timings: await other.page.evaluate(() => window.genlab.timings()) } });
   assert.deepEqual(got.config, want.config);
   assert.equal(got.panel, 'latent');
   assert.equal(got.samples.temperature, 0.8);
