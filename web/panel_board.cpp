@@ -49,7 +49,8 @@ void App::panel_board() {
       ImGui::Text("%lld", static_cast<long long>(e.step));
       ImGui::TableNextColumn();
       const bool bound = e.metric.rfind("neg_", 0) == 0;
-      ImGui::Text("%s%s", e.metric.c_str(), bound ? " (bound)" : e.metric == "nll" ? " (exact)" : "");
+      if (e.metric == "recon_error") ImGui::TextUnformatted("reconstruction error (no likelihood)");
+      else ImGui::Text("%s%s", e.metric.c_str(), bound ? " (bound)" : e.metric == "nll" ? " (exact)" : "");
       ImGui::TableNextColumn();
       if (std::isfinite(e.nats)) ImGui::Text("%s%.2f", bound ? "<= " : "", e.nats);
       else ImGui::TextDisabled("-");

@@ -99,7 +99,7 @@ void App::panel_order() {
 
   // ---- the replayed image with the current pixel and its receptive field ----
   const ImVec2 avail = ImGui::GetContentRegionAvail();
-  const float side = std::max(220.f, std::min(avail.y - 10.f, avail.x * 0.48f));
+  const float side = std::max(220.f, std::min(avail.y - 40.f, avail.x * 0.48f));
   const bool has_current = rp.pos < total;
   const SampleTraceStep* cur = has_current ? &rp.trace[rp.pos] : nullptr;
   const ReceptiveField& rf = pg_.receptive_field();
