@@ -113,7 +113,9 @@
     try {
       M.genlabCommand(JSON.stringify({ cmd: 'message', text: 'loading data set ' + name + '...' }));
       const t0 = performance.now();
-      const all = await Promise.all(files.map((f) => fetchBytes('assets/data/' + name + '/' + f)));
+      const early = earlyData[name];
+      delete earlyData[name];
+      const all = await (early || Promise.all(files.map((f) => fetchBytes('assets/data/' + name + '/' + f))));
       timings['fetch ' + name] = Math.round(performance.now() - t0);
       const t1 = performance.now();
       files.forEach((f, i) => {
@@ -314,9 +316,8 @@
   async function prefetchPretrained() {
     try {
       const s = state(), c = s.pendingConfig || s.config;
-      const res = await fetch('assets/pretrained/index.json');
-      if (!res.ok) return [];
-      const index = await res.json();
+      const index = await earlyIndex;
+      if (!index) return [];
       const entries = (index.models || []).filter((e) => e.model === c.model && e.dataset === c.dataset);
       return await Promise.all(entries.map(async (e) => ({ file: e.file, bytes: await fetchBytes('assets/pretrained/' + e.file) })));
     } catch (e) {
@@ -481,7 +482,7 @@
 
     // 1. Autosave: continue where the tab was, when the link is the one that was saved (or empty).
     let saved = null;
-    try { saved = await idbGet(); } catch (e) { console.warn('genlab: no autosave (' + e.message + ')'); }
+    try { saved = await earlySave; } catch (e) { console.warn('genlab: no autosave (' + e.message + ')'); }
     if (saved && saved.bytes && (linkInfo.empty || saved.hash === location.hash)) {
       const r = parse(M.genlabImportModel(saved.bytes));
       if (r.ok) restored = true;
@@ -548,6 +549,21 @@
       console.warn('genlab: start-up failed: ' + (e && e.message));
       if (window.genlabShell) window.genlabShell.fail('genlab could not start: ' + (e && e.message));
     });
+  }
+
+  // While the WebAssembly module downloads and compiles: read the autosave and fetch the data set the
+  // page will most likely need (the link's, or mnist10k), so the first view appears sooner.
+  const earlyData = {};
+  const earlyIndex = fetch('assets/pretrained/index.json').then((r) => (r.ok ? r.json() : null)).catch(() => null);
+  const earlySave = idbGet();
+  earlySave.catch(() => {});
+  {
+    const h = parseHash(location.hash);
+    const name = h.setup.dataset || 'mnist10k';
+    if (!h.error && DATA_FILES[name]) {
+      earlyData[name] = Promise.all(DATA_FILES[name].map((f) => fetchBytes('assets/data/' + name + '/' + f)));
+      earlyData[name].catch(() => {});
+    }
   }
 
   // Run after main() (which creates the playground): Module.postRun.
