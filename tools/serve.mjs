@@ -33,7 +33,31 @@ const types = {
   '.gz': 'application/gzip', '.glsl': 'text/plain; charset=utf-8', '.frag': 'text/plain', '.vert': 'text/plain',
 };
 const compressible = new Set(['.html', '.js', '.mjs', '.wasm', '.json', '.css', '.glsl', '.data', '.safetensors', '']);
-const gzCache = new Map();  // path -> {mtime, buf}
+const gzCache = new Map();  // path -> {mtime, promise of the gzipped bytes}
+
+// Compresses off the event loop (zlib's thread pool) so one large file never blocks other requests;
+// level 6 keeps the first request of the 7 MB training images well under a second.
+function gzipped(file, st) {
+  let entry = gzCache.get(file);
+  if (!entry || entry.mtime !== st.mtimeMs) {
+    entry = {
+      mtime: st.mtimeMs,
+      promise: fs.promises.readFile(file).then((data) => new Promise((ok, fail) =>
+        zlib.gzip(data, { level: 6 }, (err, buf) => (err ? fail(err) : ok(buf))))),
+    };
+    gzCache.set(file, entry);
+  }
+  return entry.promise;
+}
+
+// Warm the cache for the app files so the first page load does not wait for compression.
+function warm(dir) {
+  for (const name of fs.existsSync(dir) ? fs.readdirSync(dir) : []) {
+    const full = path.join(dir, name);
+    const st = fs.statSync(full);
+    if (st.isFile() && compressible.has(path.extname(full))) gzipped(full, st).catch(() => {});
+  }
+}
 
 function resolve(urlPath) {
   let p;
@@ -62,13 +86,10 @@ const server = http.createServer((req, res) => {
   res.setHeader('Cache-Control', 'no-cache');
   const acceptsGzip = /\bgzip\b/.test(req.headers['accept-encoding'] || '');
   if (acceptsGzip && compressible.has(ext) && st.size < 64 * 1024 * 1024) {
-    let entry = gzCache.get(file);
-    if (!entry || entry.mtime !== st.mtimeMs) {
-      entry = { mtime: st.mtimeMs, buf: zlib.gzipSync(fs.readFileSync(file), { level: 9 }) };
-      gzCache.set(file, entry);
-    }
-    res.writeHead(200, { 'Content-Encoding': 'gzip', 'Content-Length': entry.buf.length, 'Vary': 'Accept-Encoding' });
-    res.end(req.method === 'HEAD' ? undefined : entry.buf);
+    gzipped(file, st).then((buf) => {
+      res.writeHead(200, { 'Content-Encoding': 'gzip', 'Content-Length': buf.length, 'Vary': 'Accept-Encoding' });
+      res.end(req.method === 'HEAD' ? undefined : buf);
+    }, (e) => { res.writeHead(500); res.end(String(e.message)); });
     return;
   }
   res.writeHead(200, { 'Content-Length': st.size });
@@ -79,5 +100,6 @@ server.on('error', (e) => { console.error(`serve: ${e.message}`); process.exit(1
 server.listen(port, '127.0.0.1', () => {
   const actual = server.address().port;
   console.log(`genlab playground: http://127.0.0.1:${actual}/`);
+  warm(root);
   if (process.send) process.send({ port: actual });
 });

@@ -8,5 +8,8 @@ export NODE_PATH=/usr/share/nodejs
 bash tools/setup.sh
 cmake --preset wasm-release >/dev/null
 cmake --build --preset wasm-release -j "${GENLAB_JOBS:-2}" --target genlab_app
-if [ -x tools/make_pretrained.sh ] || [ -f tools/make_pretrained.sh ]; then bash tools/make_pretrained.sh; fi
+# Pretrained starting points (first view shows good samples): made once by the native CLI.
+cmake --preset native-release >/dev/null
+cmake --build --preset native-release -j "${GENLAB_JOBS:-2}" --target genlab
+bash tools/make_pretrained.sh
 exec node tools/serve.mjs --root build/wasm-release/web "$@"

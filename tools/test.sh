@@ -42,6 +42,10 @@ run_ctest_tier a-native native-release
 run_ctest_tier b-wasm wasm-release
 
 echo "=== tier c-browser: node --test tests/browser/ ==="
+# The page starts from pretrained weights made by the native CLI (tier a built it).
+if ! bash tools/make_pretrained.sh >"$LOGDIR/pretrained.log" 2>&1; then
+  tail -20 "$LOGDIR/pretrained.log" >&2; echo "pretrained weights: FAILED (see $LOGDIR/pretrained.log)" >&2
+fi
 if [ -d build/wasm-release/web ] && [ -f build/wasm-release/web/index.html ]; then
   GENLAB_WEB_BUILD="$ROOT/build/wasm-release" node --test --test-reporter=tap tests/browser/ >"$LOGDIR/c-browser.log" 2>&1
   rc=$?
