@@ -57,7 +57,8 @@ struct Blocking {
   SmallMB small_m_b = SmallMB::PackPanel;
 };
 
-// C = beta*C + alpha*C (no read of C when beta == 0: NaN garbage in C must not propagate).
+// C = beta*C, used when there is nothing to multiply (no read of C when beta == 0: NaN garbage in
+// C must not propagate).
 inline void scale_c(const GemmArgs& g) {
   for (int i = 0; i < g.m; ++i) {
     float* row = g.c + static_cast<std::ptrdiff_t>(i) * g.ldc;
