@@ -10,7 +10,7 @@
 # usage: tools/compare_pytorch.sh [--steps N] [--iwae K] [--wasm] [--vae-only] [--native-build DIR] [--wasm-build DIR]
 #   --wasm also runs the wasm build of genlab under node (build/wasm-release by default).
 #   Throughput is reported per wall-clock second and per CPU second of the process (the fair number on a
-#   shared machine; under node, genlab's "CPU" clock is wall time).
+#   shared machine; under node, genlab reads process.cpuUsage()).
 # Installs Debian's python3-torch (and OpenBLAS: with the reference BLAS that python3-torch pulls in by
 # default, PyTorch runs these layers ~30x slower) when missing.
 set -euo pipefail
