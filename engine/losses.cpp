@@ -22,14 +22,24 @@ inline float neg_abs_clamped(float l) {
   return -__builtin_bit_cast(float, a < 0x42AE0000u ? a : 0x42AE0000u);  // 0x42AE0000 = 87.0f
 }
 
-// exp(x) for x in [-87, 0] in double, branch-free so loops over it vectorise (std::exp does not,
+// x with its magnitude clamped to the float whose bits are limit_bits, sign kept (integer operations,
+// for the same vectorisation reason as above).
+inline float clamp_magnitude(float x, uint32_t limit_bits) {
+  const uint32_t bits = __builtin_bit_cast(uint32_t, x);
+  const uint32_t a = bits & 0x7fffffffu;
+  return __builtin_bit_cast(float, (bits & 0x80000000u) | (a < limit_bits ? a : limit_bits));
+}
+constexpr uint32_t k87f = 0x42AE0000u;   // 87.0f: exp stays a normal float
+constexpr uint32_t k700f = 0x442F0000u;  // 700.0f: exp stays a normal double
+
+// exp(x) for |x| <= 700 in double, branch-free so loops over it vectorise (std::exp does not,
 // natively or in wasm). x = n ln2 + r with Cody-Waite constants (fdlibm), then Taylor to r^13 on
 // |r| <= ln2 / 2: relative error ~1e-16.
-inline double exp_nonpositive(double x) {
+inline double exp_reduced(double x) {
   // Round x / ln2 to an integer n with the 1.5 * 2^52 trick; n also sits in the low mantissa bits of
   // `shifted`, which avoids a double->int conversion (GCC will not vectorise one under -ftrapping-math).
   const double shifted = x * 1.4426950408889634 + 6755399441055744.0;
-  const double n = shifted - 6755399441055744.0;  // -126 <= n <= 0
+  const double n = shifted - 6755399441055744.0;  // |n| <= 1010
   const int64_t n_int = __builtin_bit_cast(int64_t, shifted) - 0x4338000000000000;
   double r = x - n * 6.93147180369123816490e-01;
   r = r - n * 1.90821492927058770002e-10;
@@ -66,9 +76,9 @@ inline double log1p_unit(double t) {
   return log2_part + 2.0 * s * p;
 }
 
-// The same exp in float for the backward pass (its result is a float gradient anyway): Cephes expf
-// polynomial, ~1 ulp; 8 lanes per AVX register instead of 4.
-inline float exp_nonpositive_f(float x) {
+// The same exp in float for |x| <= 87, for backward passes (their results are float gradients
+// anyway): Cephes expf polynomial, ~1 ulp; 8 lanes per AVX register instead of 4.
+inline float exp_reduced_f(float x) {
   const float shifted = x * 1.44269504088896341f + 12582912.f;  // 1.5 * 2^23
   const float n = shifted - 12582912.f;
   const int32_t n_int = __builtin_bit_cast(int32_t, shifted) - 0x4B400000;
@@ -97,7 +107,7 @@ double bernoulli_nll_forward(const float* logits, const float* x, size_t n) {
   for (size_t i0 = 0; i0 < n; i0 += kBlock) {
     const size_t m = std::min(kBlock, n - i0);
     const float* l = logits + i0;
-    for (size_t j = 0; j < m; ++j) tail[j] = log1p_unit(exp_nonpositive(neg_abs_clamped(l[j])));
+    for (size_t j = 0; j < m; ++j) tail[j] = log1p_unit(exp_reduced(neg_abs_clamped(l[j])));
     // Four partial sums break the add latency chain (and map onto one AVX register); the lane of
     // each element is fixed by its index, so the result is the same on every run and target.
     const float* xb = x + i0;
@@ -122,7 +132,7 @@ void bernoulli_nll_backward(float* dlogits, const float* logits, const float* x,
   if (!dlogits) return;
   for (size_t i = 0; i < n; ++i) {
     const float l = logits[i];
-    const float t = exp_nonpositive_f(neg_abs_clamped(l));
+    const float t = exp_reduced_f(neg_abs_clamped(l));
     const float p = (l >= 0.f ? 1.f : t) / (1.f + t);
     dlogits[i] += scale * (p - x[i]) + (l - l);  // + (l - l): a NaN logit stays visible in the gradient
   }
@@ -130,24 +140,47 @@ void bernoulli_nll_backward(float* dlogits, const float* logits, const float* x,
 
 // ---- Gaussian NLL with per-element mean and log-variance -------------------------------------
 
+// Per element 0.5 (log 2 pi + lv + (x - mean)^2 e^-lv) in double; e^-lv through the vectorised exp
+// (lv clamped to |lv| <= 700, far beyond any variance a float network produces).
 double gaussian_nll_forward(const float* mean, const float* logvar, const float* x, size_t n) {
-  double acc = 0.0;
-  for (size_t i = 0; i < n; ++i) {
-    const double lv = logvar[i];
-    const double d = static_cast<double>(x[i]) - mean[i];
-    acc += kLog2Pi + lv + d * d * std::exp(-lv);
+  double term[kBlock];
+  double acc[4] = {0.0, 0.0, 0.0, 0.0};
+  for (size_t i0 = 0; i0 < n; i0 += kBlock) {
+    const size_t m = std::min(kBlock, n - i0);
+    for (size_t j = 0; j < m; ++j) {
+      const double lv = logvar[i0 + j];
+      const double d = static_cast<double>(x[i0 + j]) - mean[i0 + j];
+      term[j] = lv + d * d * exp_reduced(-clamp_magnitude(logvar[i0 + j], k700f));
+    }
+    size_t j = 0;
+    for (; j + 4 <= m; j += 4)
+      for (size_t k = 0; k < 4; ++k) acc[k] += term[j + k];
+    for (; j < m; ++j) acc[0] += term[j];
   }
-  return 0.5 * acc;
+  return 0.5 * (kLog2Pi * static_cast<double>(n) + ((acc[0] + acc[1]) + (acc[2] + acc[3])));
 }
 
-// d/dmean = -(x - mean) e^-lv;  d/dlogvar = 0.5 (1 - (x - mean)^2 e^-lv)
+// d/dmean = -(x - mean) e^-lv;  d/dlogvar = 0.5 (1 - (x - mean)^2 e^-lv)   (lv clamped to |lv| <= 87)
 void gaussian_nll_backward(float* dmean, float* dlogvar, const float* mean, const float* logvar, const float* x,
                            size_t n, float scale) {
-  for (size_t i = 0; i < n; ++i) {
-    const float inv_var = std::exp(-logvar[i]);
-    const float d = x[i] - mean[i];
-    if (dmean) dmean[i] -= scale * d * inv_var;
-    if (dlogvar) dlogvar[i] += scale * 0.5f * (1.f - d * d * inv_var);
+  auto inv_var = [&](size_t i) {
+    const float lv = logvar[i];
+    return exp_reduced_f(-clamp_magnitude(lv, k87f)) + (lv - lv);  // + (lv - lv): NaN stays NaN
+  };
+  // One loop per combination of outputs: a null test inside the loop would stop it vectorising.
+  if (dmean && dlogvar) {
+    for (size_t i = 0; i < n; ++i) {
+      const float iv = inv_var(i), d = x[i] - mean[i];
+      dmean[i] -= scale * d * iv;
+      dlogvar[i] += scale * 0.5f * (1.f - d * d * iv);
+    }
+  } else if (dmean) {
+    for (size_t i = 0; i < n; ++i) dmean[i] -= scale * (x[i] - mean[i]) * inv_var(i);
+  } else if (dlogvar) {
+    for (size_t i = 0; i < n; ++i) {
+      const float d = x[i] - mean[i];
+      dlogvar[i] += scale * 0.5f * (1.f - d * d * inv_var(i));
+    }
   }
 }
 

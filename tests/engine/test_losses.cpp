@@ -118,6 +118,49 @@ TEST(GaussianNll, ValueAndGradientCheck) {
   EXPECT_EQ(dm2, dm);
 }
 
+// The vectorised exp against std::exp in double, over the variances a network can produce and beyond.
+TEST(GaussianNll, FastPathMatchesDoubleFormulaEverywhere) {
+  double worst_f = 0, worst_m = 0, worst_v = 0;
+  for (int i = -2000; i <= 2000; ++i) {
+    const float lv = static_cast<float>(i) * 0.04f;  // [-80, 80]
+    for (float d : {0.f, 1e-3f, 0.3f, 1.f, 2.5f}) {
+      const float mean = 0.25f, x = mean + d;
+      const double dd = static_cast<double>(x) - mean, e = std::exp(-static_cast<double>(lv));
+      const double exact = 0.5 * (kLog2Pi + lv + dd * dd * e);
+      const double got = gaussian_nll_forward(&mean, &lv, &x, 1);
+      worst_f = std::max(worst_f, std::fabs(got - exact) / std::max(1.0, std::fabs(exact)));
+      float dm = 0.f, dlv = 0.f;
+      gaussian_nll_backward(&dm, &dlv, &mean, &lv, &x, 1, 1.f);
+      const double em = -dd * e, ev = 0.5 * (1.0 - dd * dd * e);
+      worst_m = std::max(worst_m, std::fabs(dm - em) / std::max(1.0, std::fabs(em)));
+      worst_v = std::max(worst_v, std::fabs(dlv - ev) / std::max(1.0, std::fabs(ev)));
+    }
+  }
+  EXPECT_LT(worst_f, 1e-14);
+  EXPECT_LT(worst_m, 4e-7);
+  EXPECT_LT(worst_v, 4e-7);
+  // Beyond the clamps the values stay finite; NaN stays visible.
+  const float mean = 0.f, x = 1.f;
+  for (float lv : {-800.f, 800.f, -1e30f, 1e30f}) {
+    EXPECT_TRUE(std::isfinite(gaussian_nll_forward(&mean, &lv, &x, 1))) << lv;
+    float dm = 0.f, dlv = 0.f;
+    gaussian_nll_backward(&dm, &dlv, &mean, &lv, &x, 1, 1.f);
+    EXPECT_TRUE(std::isfinite(dm) && std::isfinite(dlv)) << lv;
+  }
+  const float nan = std::nanf("");
+  EXPECT_TRUE(std::isnan(gaussian_nll_forward(&mean, &nan, &x, 1)));
+  float dm = 0.f, dlv = 0.f;
+  gaussian_nll_backward(&dm, &dlv, &mean, &nan, &x, 1, 1.f);
+  EXPECT_TRUE(std::isnan(dm) && std::isnan(dlv));
+  // A long vector (blocks, 4-lane sums, the n log(2 pi) term) equals the element-by-element sum.
+  Rng rng(9);
+  const size_t n = 1000;
+  auto m = random_vector(n, rng), lvs = random_vector(n, rng, -4.f, 3.f), xs = random_vector(n, rng);
+  double one_by_one = 0;
+  for (size_t i = 0; i < n; ++i) one_by_one += gaussian_nll_forward(&m[i], &lvs[i], &xs[i], 1);
+  EXPECT_NEAR(gaussian_nll_forward(m.data(), lvs.data(), xs.data(), n), one_by_one, 1e-10 * std::fabs(one_by_one));
+}
+
 TEST(Mse, ValueAndGradientCheck) {
   const std::vector<float> p = {1.f, 2.f, 3.f}, t = {0.f, 2.f, 5.f};
   EXPECT_DOUBLE_EQ(mse_forward(p.data(), t.data(), 3), 5.0);
