@@ -110,6 +110,8 @@ std::vector<Conv2dShape> conv_cases() {
       conv_shape(1, 2, 11, 10, 2, 5, 5, 3, 2), // big kernel, stride 3
       conv_shape(2, 1, 6, 7, 2, 3, 2, 2, 0),   // non-square kernel, no padding, ragged
       conv_shape(1, 1, 4, 4, 1, 4, 4, 1, 0),   // kernel covers the whole image -> 1x1 output
+      conv_shape(2, 2, 7, 6, 3, 1, 1, 2, 0),   // strided 1x1 (stride larger than the kernel)
+      conv_shape(1, 2, 5, 4, 2, 2, 3, 1, 2),   // padding wider than half the kernel: all-zero border outputs
   };
 }
 
@@ -213,6 +215,8 @@ std::vector<ConvTranspose2dShape> convt_cases() {
       convt_shape(1, 3, 3, 4, 2, 1, 1, 1, 0, 0),  // pointwise
       convt_shape(1, 2, 4, 3, 2, 5, 3, 3, 2, 2),  // stride 3, output_padding 2, non-square kernel
       convt_shape(2, 1, 1, 1, 3, 7, 7, 1, 0, 0),  // 1x1 -> 7x7 (a "project and reshape" decoder)
+      convt_shape(1, 2, 3, 4, 3, 2, 2, 2, 0, 0),  // non-overlapping 2x2 upsampling
+      convt_shape(1, 2, 4, 4, 2, 1, 1, 2, 0, 1),  // strided 1x1 with output_padding: a zero lattice
   };
 }
 
