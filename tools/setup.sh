@@ -48,7 +48,8 @@ if [ ! -f "$IMGUI_DIR/imgui.cpp" ]; then
   suite=$(. /etc/os-release && echo "${VERSION_CODENAME:-bookworm}")
   mkdir -p "$work/lists/partial"
   echo "deb-src $uri $suite main" > "$work/sources.list"
-  o=(-o "Dir::Etc::SourceList=$work/sources.list" -o Dir::Etc::SourceParts=/dev/null -o "Dir::State::Lists=$work/lists")
+  o=(-o "Dir::Etc::SourceList=$work/sources.list" -o Dir::Etc::SourceParts=/dev/null -o "Dir::State::Lists=$work/lists"
+     -o APT::Sandbox::User=root)
   $SUDO apt-get "${o[@]}" update -qq
   (cd "$work" && apt-get "${o[@]}" source --download-only imgui >/dev/null)
   tarball=$(ls "$work"/imgui_*.orig.tar.* | head -n1)
