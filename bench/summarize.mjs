@@ -26,13 +26,13 @@ if (nj) {
 const wj = read('wasm_gemm.json');
 const wasm = wj ? JSON.parse(wj) : [];
 console.log('\nGEMM, GFLOP/s, 1 thread (wasm: node; tfjs = TensorFlow.js 4.22 WASM backend, XNNPACK SIMD, same process)');
-console.log(pad('shape', 22) + pad('op', 4) + pad('MxNxK', 15) + ['native', 'nat.scalar', 'wasm simd', 'wasm eigen', 'wasm scalar', 'tfjs'].map((h) => lpad(h, 11)).join('') +
+console.log(pad('shape', 22) + pad('op', 4) + pad('MxNxK', 15) + ['native', 'nat.scalar', 'wasm simd', 'wasm eigen', 'wasm scalar', 'tfjs'].map((h) => lpad(h, 12)).join('') +
   lpad('simd/tfjs', 11) + lpad('simd/eigen', 11));
 for (const r of wasm) {
   const op = (r.ta ? 'T' : 'N') + (r.tb ? 'T' : 'N');
   const n = native.get(`${op} ${r.m}x${r.n}x${r.k}`) || {};
   console.log(pad(r.label, 22) + pad(op, 4) + pad(`${r.m}x${r.n}x${r.k}`, 15) +
-    [n.simd, n.blocked_scalar, r.simd, r.eigen, r.blocked_scalar, r.tfjs_wasm].map((v) => lpad(fmt(v), 11)).join('') +
+    [n.simd, n.blocked_scalar, r.simd, r.eigen, r.blocked_scalar, r.tfjs_wasm].map((v) => lpad(fmt(v), 12)).join('') +
     lpad(ratio(r.simd, r.tfjs_wasm), 11) + lpad(ratio(r.simd, r.eigen), 11));
 }
 console.log('(native = gemm_simd natively = Eigen with AVX2+FMA; tfjs for NT/TN = the better of matMul with transpose flags\n' +
