@@ -67,7 +67,7 @@ train_ips() {
   log "$name: $*"
   "$@" 2> "$OUT/$name.log" >/dev/null || { tail -5 "$OUT/$name.log" >&2; log "$name FAILED"; return 0; }
   local ips
-  ips=$(sed -n 's/.*trained [0-9]* steps in [0-9.]* s (\([0-9.]*\) img\/s).*/\1/p' "$OUT/$name.log" | tail -1)
+  ips=$(sed -n 's/.*trained [0-9]* steps in [0-9.]* s (\([0-9.]*\) img\/s.*/\1/p' "$OUT/$name.log" | tail -1)
   printf '%s\t%s\n' "$name" "${ips:-nan}" >> "$E2E_TSV"
 }
 if [ "$E2E" = 1 ]; then
