@@ -45,7 +45,7 @@ if [ "$BUILD" = 1 ]; then
   cmake --preset native-release -B "$NATIVE" >/dev/null
   cmake --build "$NATIVE" -j1 --target gemm_benchmark gemm_bench $([ "$E2E" = 1 ] && echo genlab train_memory)
   cmake --preset wasm-release -B "$WASM" >/dev/null
-  cmake --build "$WASM" -j1 --target gemm_bench $([ "$E2E" = 1 ] && echo genlab train_memory)
+  cmake --build "$WASM" -j1 --target gemm_bench $([ "$E2E" = 1 ] && echo genlab train_memory train_memory_small_heap)
 fi
 
 # ---- 1. native GEMM (Google Benchmark) ------------------------------------------------------------
@@ -84,6 +84,9 @@ if [ "$E2E" = 1 ]; then
   "$NATIVE/bench/train_memory" --model pixelcnn --batch 32 --steps 5 > "$OUT/memory.jsonl" || log "train_memory FAILED"
   node --no-experimental-fetch "$WASM/bench/train_memory.js" --model pixelcnn --batch 32 --steps 5 >> "$OUT/memory.jsonl" \
     || log "train_memory.js FAILED"
+  node --no-experimental-fetch "$WASM/bench/train_memory_small_heap.js" --model pixelcnn --batch 32 --steps 5 \
+    | sed 's/"wasm": true/"wasm": true, "variant": "1 MB stack, 2% growth steps"/' >> "$OUT/memory.jsonl" \
+    || log "train_memory_small_heap.js FAILED"
 
   if [ "$TORCH" = 1 ]; then
     PY=/usr/bin/python3

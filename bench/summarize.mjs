@@ -57,7 +57,7 @@ if (mem && mem.trim()) {
   console.log('\nPeak memory while training (bench/train_memory.cpp)');
   for (const line of mem.trim().split('\n')) {
     const m = JSON.parse(line);
-    console.log(`${pad(m.wasm ? 'wasm' : 'native', 8)}${m.model} b${m.batch}: ` +
+    console.log(`${pad(m.wasm ? 'wasm' : 'native', 8)}${m.model} b${m.batch}${m.variant ? ` (${m.variant})` : ''}: ` +
       (m.wasm ? `linear memory ${fmt(m.mem_peak_mb)} MB, malloc peak ${fmt(m.malloc_peak_mb)} MB (target <= 64 MB)`
               : `peak RSS ${fmt(m.mem_peak_mb)} MB`) + `, ${fmt(m.img_per_s, 0)} img/s`);
   }
