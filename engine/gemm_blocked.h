@@ -27,7 +27,8 @@ std::vector<GemmKernelEntry> gemm_kernel_list();
 void gemm_blocked_scalar(const GemmArgs& g);
 #if defined(__wasm_simd128__)
 void gemm_blocked_wasm_simd128(const GemmArgs& g);
-// The same kernel with other MR x NR register tiles, for tuning benchmarks (not in the list above).
+// The same kernel with other register tiles, B-feeding modes (SmallMB) and packers, for the tuning
+// benchmarks (gemm_bench --variants) and the tests; not in gemm_kernel_list().
 std::vector<GemmKernelEntry> gemm_wasm_simd128_tile_variants();
 #endif
 

@@ -16,8 +16,8 @@ namespace {
 // noinline: as a small function of its own the kernel keeps all accumulators in registers under
 // V8; inlined into the driver it was measured ~30% slower (spills in the k loop).
 template <int MR, int NR>
-__attribute__((noinline)) void micro_kernel_wasm_simd128(int kc, const float* pa, const float* pb, int ldpb, float* c, int ldc,
-                     float beta) {
+__attribute__((noinline)) void micro_kernel_wasm_simd128(int kc, const float* pa, const float* pb, int ldpb,
+                                                        float* c, int ldc, float beta) {
   static_assert(NR % 4 == 0, "NR must be a multiple of the f32x4 width");
   constexpr int NV = NR / 4;
   v128_t acc[MR][NV];
