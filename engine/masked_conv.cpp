@@ -3,6 +3,7 @@
 #include "masked_conv.h"
 
 #include <algorithm>
+#include <cstddef>
 #include <cstring>
 
 #include "error.h"
@@ -82,6 +83,67 @@ void sequential_rows_kernel(float* acc, int ld_acc, const float* w, int ldw, int
 }
 
 inline float apply_act(Activation act, float v) { return act == Activation::ReLU ? (v > 0.f ? v : 0.f) : v; }
+
+// Short copies and fills as inline 4-wide loops: in wasm (no bulk memory) every memcpy/memset is a
+// call, and one per image row (28 floats) cost more than the copying itself.
+inline void copy_floats(float* d, const float* s, size_t n) {
+  size_t i = 0;
+  for (; i + 4 <= n; i += 4) store4(d + i, load4(s + i));
+  for (; i < n; ++i) d[i] = s[i];
+}
+inline void zero_floats(float* d, size_t n) {
+  size_t i = 0;
+  for (; i + 4 <= n; i += 4) store4(d + i, v4f{});
+  for (; i < n; ++i) d[i] = 0.f;
+}
+inline void add_floats(float* d, const float* s, size_t n) {
+  size_t i = 0;
+  for (; i + 4 <= n; i += 4) store4(d + i, load4(d + i) + load4(s + i));
+  for (; i < n; ++i) d[i] += s[i];
+}
+
+// sum of p[0..n): 8 float lanes over blocks of 1024 values, blocks added in double (a single double
+// accumulator is one dependent add per value, the slowest loop of a backward pass in wasm).
+double sum_floats(const float* p, size_t n) {
+  double s = 0.0;
+  for (size_t i0 = 0; i0 < n; i0 += 1024) {
+    const size_t i1 = std::min(n, i0 + 1024);
+    v4f a = {}, b = {};
+    size_t i = i0;
+    for (; i + 8 <= i1; i += 8) {
+      a += load4(p + i);
+      b += load4(p + i + 4);
+    }
+    a += b;
+    float t = (a[0] + a[1]) + (a[2] + a[3]);
+    for (; i < i1; ++i) t += p[i];
+    s += t;
+  }
+  return s;
+}
+
+// Where a plane shifted by (dy, dx) is defined: output rows [y0, y1), columns [x0, x1) read the input
+// at flat offset dy * W + dx. Flat positions [p0, p1) cover every valid output and read only inside
+// the plane; within that range the columns outside [x0, x1) wrapped around a row end.
+struct PlaneShift {
+  int y0, y1, x0, x1;
+  size_t p0, p1;
+  std::ptrdiff_t off;
+  bool empty() const { return y0 >= y1 || x0 >= x1; }
+  PlaneShift(int H, int W, int dy, int dx)
+      : y0(std::max(0, -dy)), y1(std::min(H, H - dy)), x0(std::max(0, -dx)), x1(std::min(W, W - dx)),
+        p0(empty() ? 0 : static_cast<size_t>(y0) * W + x0), p1(empty() ? 0 : static_cast<size_t>(y1 - 1) * W + x1),
+        off(static_cast<std::ptrdiff_t>(dy) * W + dx) {}
+  // d[y][x] := 0 for the wrapped columns of rows [y0, y1)
+  void zero_wrapped(float* d, int W) const {
+    if (x0 == 0 && x1 == W) return;
+    for (int y = y0; y < y1; ++y) {
+      float* row = d + static_cast<size_t>(y) * W;
+      for (int x = 0; x < x0; ++x) row[x] = 0.f;
+      for (int x = x1; x < W; ++x) row[x] = 0.f;
+    }
+  }
+};
 
 void grow(std::vector<float>& v, size_t n) {
   if (v.size() < n) v.resize(n);
@@ -176,6 +238,9 @@ MaskedConv2d::MaskedConv2d(MaskedConvSpec spec) : spec_(std::move(spec)) {
     if (!runs_.empty() && runs_.back().k == k && runs_.back().o1 == o) runs_.back().o1 = o + 1;
     else runs_.push_back({o, o + 1, k});
   }
+  identity_cols_ = true;
+  for (size_t r = 0; r < rows_.size(); ++r)
+    if (rows_[r].ci != static_cast<int>(r) || rows_[r].dy != 0 || rows_[r].dx != 0) identity_cols_ = false;
   for (size_t i = 0; i < runs_.size(); ++i) runs_by_rows_.push_back(static_cast<int>(i));
   std::stable_sort(runs_by_rows_.begin(), runs_by_rows_.end(), [&](int a, int b) { return runs_[a].k > runs_[b].k; });
   packed_.assign(static_cast<size_t>(s.out_c) * rows_.size(), 0.f);
@@ -214,27 +279,24 @@ void MaskedConv2d::pack(const float* W) {
 }
 
 // cols [rows][nb*H*W] for images [b0, b0 + nb) of planes in [in_c][B][H][W]: row r holds input channel
-// ci shifted by (dy, dx), zero outside the image.
+// ci shifted by (dy, dx), zero outside the image. One flat copy per image, then the wrapped columns.
 void MaskedConv2d::im2col(float* cols, const float* in, int b0, int nb, int B, int H, int W) const {
   const size_t HW = static_cast<size_t>(H) * W, N = B * HW, NC = nb * HW;
   for (size_t r = 0; r < rows_.size(); ++r) {
     const Row& R = rows_[r];
-    float* dst = cols + r * NC;
-    const float* src = in + R.ci * N + b0 * HW;
-    const int x0 = std::max(0, -R.dx), x1 = std::min(W, W - R.dx);
-    for (int b = 0; b < nb; ++b)
-      for (int y = 0; y < H; ++y) {
-        float* d = dst + (static_cast<size_t>(b) * H + y) * W;
-        const int sy = y + R.dy;
-        if (sy < 0 || sy >= H || x0 >= x1) {
-          std::fill(d, d + W, 0.f);
-          continue;
-        }
-        const float* srow = src + (static_cast<size_t>(b) * H + sy) * W;
-        std::fill(d, d + x0, 0.f);
-        std::memcpy(d + x0, srow + x0 + R.dx, sizeof(float) * (x1 - x0));
-        std::fill(d + x1, d + W, 0.f);
+    const PlaneShift sh(H, W, R.dy, R.dx);
+    for (int b = 0; b < nb; ++b) {
+      float* d = cols + r * NC + b * HW;
+      const float* src = in + R.ci * N + (b0 + b) * HW;
+      if (sh.empty()) {
+        zero_floats(d, HW);
+        continue;
       }
+      zero_floats(d, sh.p0);
+      copy_floats(d + sh.p0, src + sh.p0 + sh.off, sh.p1 - sh.p0);
+      zero_floats(d + sh.p1, HW - sh.p1);
+      sh.zero_wrapped(d, W);
+    }
   }
 }
 
@@ -250,11 +312,14 @@ void MaskedConv2d::forward(float* out, const float* in, const float* b, const fl
   require(act == Activation::Identity || act == Activation::ReLU, "masked conv: only Identity/ReLU are fused");
   const size_t HW = static_cast<size_t>(H) * W, N = B * HW, nr = rows_.size();
   const int chunk = chunk_images(B, H, W);
-  grow(ws.cols, nr * chunk * HW);
+  if (!identity_cols_) grow(ws.cols, nr * chunk * HW);
   for (int b0 = 0; b0 < B; b0 += chunk) {
     const int nb = std::min(chunk, B - b0);
     const size_t NC = nb * HW;
-    im2col(ws.cols.data(), in, b0, nb, B, H, W);
+    // 1x1: the gemm reads the input planes in place (row stride N) instead of a copy.
+    const float* cols = identity_cols_ ? in + b0 * HW : ws.cols.data();
+    const int ldcols = static_cast<int>(identity_cols_ ? N : NC);
+    if (!identity_cols_) im2col(ws.cols.data(), in, b0, nb, B, H, W);
     for (const Run& run : runs_) {
       float* c = out + run.o0 * N + b0 * HW;
       if (run.k == 0) {
@@ -264,7 +329,7 @@ void MaskedConv2d::forward(float* out, const float* in, const float* b, const fl
       GemmArgs g;  // out[run, chunk] = Wp[run, 0:k] cols[0:k, chunk]
       g.m = run.o1 - run.o0; g.n = static_cast<int>(NC); g.k = run.k;
       g.a = packed_.data() + run.o0 * nr; g.lda = static_cast<int>(nr);
-      g.b = ws.cols.data(); g.ldb = static_cast<int>(NC);
+      g.b = cols; g.ldb = ldcols;
       g.c = c; g.ldc = static_cast<int>(N);
       gemm(g);
     }
@@ -285,29 +350,29 @@ void MaskedConv2d::backward(float* din, float* dW, float* db, const float* dout,
                             MaskedConvWorkspace& ws) const {
   const size_t HW = static_cast<size_t>(H) * W, N = B * HW, nr = rows_.size();
   if (db)
-    for (int o = 0; o < spec_.out_c; ++o) {
-      double s = 0.0;
-      const float* p = dout + o * N;
-      for (size_t i = 0; i < N; ++i) s += p[i];
-      db[o] += static_cast<float>(s);
-    }
+    for (int o = 0; o < spec_.out_c; ++o) db[o] += static_cast<float>(sum_floats(dout + o * N, N));
   if (nr == 0 || (!dW && !din)) return;
   const int chunk = chunk_images(B, H, W);
-  grow(ws.cols, nr * chunk * HW);
-  grow(ws.dcols, nr * chunk * HW);
+  if (!identity_cols_) {
+    grow(ws.cols, nr * chunk * HW);
+    grow(ws.dcols, nr * chunk * HW);
+  }
   grow(ws.dpacked, static_cast<size_t>(spec_.out_c) * nr);
   for (int b0 = 0; b0 < B; b0 += chunk) {
     const int nb = std::min(chunk, B - b0);
     const size_t NC = nb * HW;
+    // 1x1: read the input in place and add the input gradient straight into din (row stride N).
+    const float* cols = identity_cols_ ? in + b0 * HW : ws.cols.data();
+    const int ldcols = static_cast<int>(identity_cols_ ? N : NC);
     if (dW) {
-      im2col(ws.cols.data(), in, b0, nb, B, H, W);
+      if (!identity_cols_) im2col(ws.cols.data(), in, b0, nb, B, H, W);
       for (const Run& run : runs_) {
         if (run.k == 0) continue;
         GemmArgs g;  // dWp[run, 0:k] (+)= dout[run, chunk] cols[0:k, chunk]^T
         g.trans_b = true;
         g.m = run.o1 - run.o0; g.n = run.k; g.k = static_cast<int>(NC);
         g.a = dout + run.o0 * N + b0 * HW; g.lda = static_cast<int>(N);
-        g.b = ws.cols.data(); g.ldb = static_cast<int>(NC);
+        g.b = cols; g.ldb = ldcols;
         g.beta = b0 == 0 ? 0.f : 1.f;
         g.c = ws.dpacked.data() + run.o0 * nr; g.ldc = static_cast<int>(nr);
         gemm(g);
@@ -324,26 +389,29 @@ void MaskedConv2d::backward(float* din, float* dW, float* db, const float* dout,
         g.m = run->k; g.n = static_cast<int>(NC); g.k = run->o1 - run->o0;
         g.a = packed_.data() + run->o0 * nr; g.lda = static_cast<int>(nr);
         g.b = dout + run->o0 * N + b0 * HW; g.ldb = static_cast<int>(N);
-        g.beta = first ? 0.f : 1.f;
-        g.c = ws.dcols.data(); g.ldc = static_cast<int>(NC);
+        if (identity_cols_) {
+          g.beta = 1.f;
+          g.c = din + b0 * HW; g.ldc = static_cast<int>(N);
+        } else {
+          g.beta = first ? 0.f : 1.f;
+          g.c = ws.dcols.data(); g.ldc = static_cast<int>(NC);
+        }
         gemm(g);
         first = false;
       }
-      // col2im: scatter-add each row back to its shifted input position.
+      if (identity_cols_) continue;
+      // col2im: add each row back at its shifted input position (one flat add per image, after
+      // zeroing the wrapped columns, which have no input position; adding 0 leaves din unchanged).
       for (size_t r = 0; r < nr; ++r) {
         const Row& R = rows_[r];
-        const float* src = ws.dcols.data() + r * NC;
-        float* dst = din + R.ci * N + b0 * HW;
-        const int x0 = std::max(0, -R.dx), x1 = std::min(W, W - R.dx);
-        if (x0 >= x1) continue;
-        for (int bi = 0; bi < nb; ++bi)
-          for (int y = 0; y < H; ++y) {
-            const int sy = y + R.dy;
-            if (sy < 0 || sy >= H) continue;
-            const float* sp = src + (static_cast<size_t>(bi) * H + y) * W;
-            float* d = dst + (static_cast<size_t>(bi) * H + sy) * W + R.dx;
-            for (int x = x0; x < x1; ++x) d[x] += sp[x];
-          }
+        const PlaneShift sh(H, W, R.dy, R.dx);
+        if (sh.empty()) continue;
+        for (int bi = 0; bi < nb; ++bi) {
+          float* src = ws.dcols.data() + r * NC + bi * HW;
+          float* dst = din + R.ci * N + (b0 + bi) * HW;
+          sh.zero_wrapped(src, W);
+          add_floats(dst + sh.p0 + sh.off, src + sh.p0, sh.p1 - sh.p0);
+        }
       }
     }
   }

@@ -111,6 +111,7 @@ class MaskedConv2d {
   std::vector<Run> runs_;
   std::vector<int> runs_by_rows_;  // indices into runs_, largest k first (backward sets dcols with it)
   std::vector<int> row_count_;  // [out_c]
+  bool identity_cols_ = false;  // 1x1 with rows == input channels in order: the input IS the im2col matrix
   std::vector<float> packed_;   // [out_c, rows]
 };
 

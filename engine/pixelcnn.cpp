@@ -96,6 +96,10 @@ void gate_backward(float* dpre, const float* dout, const float* pre, int C, size
     dpre[C * N + j] = dout[j] * t * s * (1.f - s);
   }
 }
+// dpre = dout where out > 0, else 0 (ReLU backward through its output).
+void relu_backward(float* dpre, const float* dout, const float* out, size_t n) {
+  for (size_t i = 0; i < n; ++i) dpre[i] = out[i] > 0.f ? dout[i] : 0.f;
+}
 // dpre := dpre where out > 0 (ReLU backward through its output), in place.
 void relu_backward_inplace(float* d, const float* out, size_t n) {
   for (size_t i = 0; i < n; ++i)
@@ -501,8 +505,7 @@ class PixelCnn final : public PixelCnnBase {
     std::fill_n(dh_.begin(), CN, 0.f);
     bwd(head1_, dh_.data(), da_.data(), h_.data() + L * CN, B);
     for (int l = L - 1; l >= 0; --l) {  // h_{l+1} = h_l + ReLU(conv(h_l))
-      std::copy_n(dh_.begin(), CN, dr_.begin());
-      relu_backward_inplace(dr_.data(), r_.data() + l * CN, CN);
+      relu_backward(dr_.data(), dh_.data(), r_.data() + l * CN, CN);
       bwd(blocks_[l], dh_.data(), dr_.data(), h_.data() + l * CN, B);
     }
     relu_backward_inplace(dh_.data(), h_.data(), CN);
