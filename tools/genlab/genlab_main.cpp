@@ -2,6 +2,7 @@
 // runs natively and as wasm under node (-sNODERAWFS). Generic over GenerativeModel: architecture
 // options it does not know itself go into the model config, so every registered model kind works.
 // Errors: one line on stderr and a non-zero exit; progress on stderr; results (eval JSON) on stdout.
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -17,6 +18,7 @@
 #endif
 
 #include "autoencoder.h"
+#include "checkpoint.h"
 #include "cli_args.h"
 #include "dataset.h"
 #include "error.h"
@@ -42,6 +44,8 @@ usage:
   genlab sample --checkpoint M.safetensors [--n 64] [--seed N] [--temperature T] [--label L] [--cols C]
                 [--complete INDEX --keep-rows R [--dataset D]] [--sampler naive|cached] [--trace trace.json]
                 [--interpolate I,J [--steps 10] [--spherical] [--dataset D]] --out grid.png
+  genlab encode --checkpoint M.safetensors [--dataset D] [--split test|train] --out features.safetensors|features.csv
+                (AE/VAE encoder features for a downstream task: z or mu [n, Z], VAE logvar, labels)
   genlab data export --dataset D [--split test|train] [--binarized] --out PATH-images-idx3-ubyte
                 (labels go to the sibling ...-labels-idx1-ubyte file when the name contains images-idx3-ubyte)
 
@@ -253,6 +257,65 @@ int cmd_eval(Args& a) {
   return 0;
 }
 
+// ---- encode: encoder features for a downstream task -------------------------------------------------
+
+// Writes the latent codes of a split (AE: z; VAE: the posterior mean mu and log-variance) with the
+// labels, as safetensors ("features" [n, Z], "logvar" [n, Z] for a VAE, "labels" [n] as F32) or CSV.
+int cmd_encode(Args& a) {
+  const std::string split = a.str("split", "test");
+  require(split == "test" || split == "train", "--split must be test or train");
+  const std::string out = a.required("out");
+  Loaded l = load_for(a, split, true);
+  a.reject_unused("encode");
+  GenerativeModel& m = l.trainer->model();
+  const Dataset& d = l.trainer->test_data();
+  const std::vector<float>& x = l.trainer->test_inputs();
+  const size_t dim = d.dim();
+  const int n = d.n;
+  auto* ae = dynamic_cast<Autoencoder*>(&m);
+  auto* vae = dynamic_cast<VariationalAutoencoder*>(&m);
+  require(ae || vae, "model '" + m.kind() + "' has no encoder (genlab encode needs an ae or vae checkpoint)");
+  const int Z = ae ? ae->settings().latent : vae->settings().latent;
+  std::vector<float> feats(static_cast<size_t>(n) * Z), logvar(vae ? feats.size() : 0);
+  constexpr int kChunk = 256;
+  for (int i = 0; i < n; i += kChunk) {
+    const int B = std::min(kChunk, n - i);
+    const float* xi = x.data() + static_cast<size_t>(i) * dim;
+    if (ae) ae->encode(xi, B, feats.data() + static_cast<size_t>(i) * Z);
+    else vae->encode(xi, B, feats.data() + static_cast<size_t>(i) * Z, logvar.data() + static_cast<size_t>(i) * Z);
+  }
+  if (out.size() >= 4 && out.compare(out.size() - 4, 4, ".csv") == 0) {
+    std::string csv = "label";
+    for (int j = 0; j < Z; ++j) csv += ",z" + std::to_string(j);
+    csv += "\n";
+    char buf[32];
+    for (int i = 0; i < n; ++i) {
+      csv += std::to_string(d.label(i));
+      for (int j = 0; j < Z; ++j) {
+        std::snprintf(buf, sizeof buf, ",%.9g", feats[static_cast<size_t>(i) * Z + j]);
+        csv += buf;
+      }
+      csv += "\n";
+    }
+    write_file_bytes(out, std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(csv.data()), csv.size()));
+  } else {
+    std::vector<NamedTensor> t;
+    t.push_back({"features", {n, Z}, feats});
+    if (vae) t.push_back({"logvar", {n, Z}, logvar});
+    std::vector<float> labels(n);
+    for (int i = 0; i < n; ++i) labels[i] = static_cast<float>(d.label(i));
+    t.push_back({"labels", {n}, labels});
+    ParamSet none;
+    none.allocate();
+    write_file_bytes(out, encode_safetensors(none, {{"genlab.content", vae ? "vae posterior mean (features) and logvar" : "ae latent codes"},
+                                                    {"dataset", l.dataset}, {"split", split}},
+                                             t));
+  }
+  std::fprintf(stderr, "genlab: wrote %d x %d %s codes of %s/%s to %s\n", n, Z, vae ? "VAE (mu)" : "AE", l.dataset.c_str(),
+               split.c_str(), out.c_str());
+  return 0;
+}
+
 // ---- sample ---------------------------------------------------------------------------------------
 
 std::vector<float> to_display(const GenerativeModel& m, std::vector<float> v) {
@@ -436,7 +499,8 @@ int run(int argc, char** argv) {
   if (cmd == "train") return cmd_train(a);
   if (cmd == "eval") return cmd_eval(a);
   if (cmd == "sample") return cmd_sample(a);
-  throw Error("unknown command '" + cmd + "' (expected train, eval, sample or data export; see genlab --help)");
+  if (cmd == "encode") return cmd_encode(a);
+  throw Error("unknown command '" + cmd + "' (expected train, eval, sample, encode or data export; see genlab --help)");
 }
 
 }  // namespace
