@@ -134,6 +134,17 @@ struct PlaneShift {
       : y0(std::max(0, -dy)), y1(std::min(H, H - dy)), x0(std::max(0, -dx)), x1(std::min(W, W - dx)),
         p0(empty() ? 0 : static_cast<size_t>(y0) * W + x0), p1(empty() ? 0 : static_cast<size_t>(y1 - 1) * W + x1),
         off(static_cast<std::ptrdiff_t>(dy) * W + dx) {}
+  // s[p + off] := 0 for the wrapped positions p in [p0, p1): the source values no valid output reads
+  void zero_wrapped_source(float* s, int W) const {
+    if (x0 == 0 && x1 == W) return;
+    for (int y = y0; y < y1; ++y) {
+      const std::ptrdiff_t row = static_cast<std::ptrdiff_t>(y) * W + off;
+      for (int x = 0; x < x0; ++x)
+        if (static_cast<size_t>(y) * W + x >= p0) s[row + x] = 0.f;
+      for (int x = x1; x < W; ++x)
+        if (static_cast<size_t>(y) * W + x < p1) s[row + x] = 0.f;
+    }
+  }
   // d[y][x] := 0 for the wrapped columns of rows [y0, y1)
   void zero_wrapped(float* d, int W) const {
     if (x0 == 0 && x1 == W) return;
@@ -241,6 +252,25 @@ MaskedConv2d::MaskedConv2d(MaskedConvSpec spec) : spec_(std::move(spec)) {
   identity_cols_ = true;
   for (size_t r = 0; r < rows_.size(); ++r)
     if (rows_[r].ci != static_cast<int>(r) || rows_[r].dy != 0 || rows_[r].dx != 0) identity_cols_ = false;
+  // Shifted path: one run over all rows, rows = every (input channel, tap) pair, enough channels for
+  // the in_c-deep products to be worth a gemm.
+  if (!identity_cols_ && runs_.size() == 1 && runs_[0].k == static_cast<int>(rows_.size()) && s.in_c >= 4) {
+    std::vector<Shift> taps;
+    for (const Row& R : rows_)
+      if (R.ci == 0) taps.push_back({R.dy, R.dx, R.widx});
+    if (taps.size() * s.in_c == rows_.size()) {
+      bool all = true;
+      for (const Row& R : rows_) {
+        bool found = false;
+        for (const Shift& t : taps) found = found || (t.dy == R.dy && t.dx == R.dx && R.widx == R.ci * s.kh * s.kw + t.tap);
+        all = all && found;
+      }
+      if (all) {
+        shifts_ = taps;
+        stacked_.assign(shifts_.size() * s.out_c * s.in_c, 0.f);
+      }
+    }
+  }
   for (size_t i = 0; i < runs_.size(); ++i) runs_by_rows_.push_back(static_cast<int>(i));
   std::stable_sort(runs_by_rows_.begin(), runs_by_rows_.end(), [&](int a, int b) { return runs_[a].k > runs_[b].k; });
   packed_.assign(static_cast<size_t>(s.out_c) * rows_.size(), 0.f);
@@ -271,6 +301,10 @@ void MaskedConv2d::zero_dead(float* W) const {
 void MaskedConv2d::pack(const float* W) {
   const size_t nr = rows_.size();
   const size_t wo = static_cast<size_t>(spec_.in_c) * spec_.kh * spec_.kw;
+  for (size_t t = 0; t < shifts_.size(); ++t)
+    for (int o = 0; o < spec_.out_c; ++o)
+      for (int ci = 0; ci < spec_.in_c; ++ci)
+        stacked_[(t * spec_.out_c + o) * spec_.in_c + ci] = W[o * wo + ci * spec_.kh * spec_.kw + shifts_[t].tap];
   for (int o = 0; o < spec_.out_c; ++o) {
     float* p = packed_.data() + o * nr;
     for (int r = 0; r < row_count_[o]; ++r) p[r] = W[o * wo + rows_[r].widx];
@@ -303,7 +337,7 @@ void MaskedConv2d::im2col(float* cols, const float* in, int b0, int nb, int B, i
 // Images per gemm: keep one chunk's im2col matrix around 512 KB so it stays in cache between
 // im2col, gemm and col2im (a whole batch would stream tens of MB through memory per layer).
 int MaskedConv2d::chunk_images(int B, int H, int W) const {
-  const size_t per_image = std::max<size_t>(1, rows_.size()) * H * W;
+  const size_t per_image = std::max<size_t>({1, rows_.size(), shifts_.size() * spec_.out_c}) * H * W;
   return static_cast<int>(std::clamp<size_t>((size_t{1} << 17) / per_image, 1, static_cast<size_t>(B)));
 }
 
@@ -311,6 +345,11 @@ void MaskedConv2d::forward(float* out, const float* in, const float* b, const fl
                            int H, int W, MaskedConvWorkspace& ws) const {
   require(act == Activation::Identity || act == Activation::ReLU, "masked conv: only Identity/ReLU are fused");
   const size_t HW = static_cast<size_t>(H) * W, N = B * HW, nr = rows_.size();
+  if (!shifts_.empty()) {
+    forward_shifted(out, in, B, H, W, ws);
+    epilogue(out, b, extra, act, 0, B, B, HW);
+    return;
+  }
   const int chunk = chunk_images(B, H, W);
   if (!identity_cols_) grow(ws.cols, nr * chunk * HW);
   for (int b0 = 0; b0 < B; b0 += chunk) {
@@ -333,16 +372,106 @@ void MaskedConv2d::forward(float* out, const float* in, const float* b, const fl
       g.c = c; g.ldc = static_cast<int>(N);
       gemm(g);
     }
-    // Fused epilogue while the chunk is in cache: bias, per-image bias, activation.
-    for (int o = 0; o < spec_.out_c; ++o)
-      for (int bi = b0; bi < b0 + nb; ++bi) {
-        const float add = (b ? b[o] : 0.f) + (extra ? extra[o * B + bi] : 0.f);
-        float* p = out + o * N + bi * HW;
-        if (act == Activation::ReLU)
-          for (size_t i = 0; i < HW; ++i) { const float v = p[i] + add; p[i] = v > 0.f ? v : 0.f; }
-        else
-          for (size_t i = 0; i < HW; ++i) p[i] += add;
+    epilogue(out, b, extra, act, b0, nb, B, HW);  // while the chunk is in cache
+  }
+}
+
+// Fused epilogue on images [b0, b0 + nb) of out [out_c][B][HW]: bias, per-image bias, activation.
+void MaskedConv2d::epilogue(float* out, const float* b, const float* extra, Activation act, int b0, int nb, int B,
+                            size_t HW) const {
+  const size_t N = B * HW;
+  for (int o = 0; o < spec_.out_c; ++o)
+    for (int bi = b0; bi < b0 + nb; ++bi) {
+      const float add = (b ? b[o] : 0.f) + (extra ? extra[o * B + bi] : 0.f);
+      float* p = out + o * N + bi * HW;
+      if (act == Activation::ReLU)
+        for (size_t i = 0; i < HW; ++i) { const float v = p[i] + add; p[i] = v > 0.f ? v : 0.f; }
+      else
+        for (size_t i = 0; i < HW; ++i) p[i] += add;
+    }
+}
+
+// out [out_c][B][HW] = sum_t shift_t(Y_t), Y = stacked [T * out_c, in_c] x in_chunk, chunk by chunk.
+// Y_t is only read at positions that a valid output reads; the ones a wrapped output position would
+// read are zeroed first so that one flat add per plane is exact.
+void MaskedConv2d::forward_shifted(float* out, const float* in, int B, int H, int W, MaskedConvWorkspace& ws) const {
+  const size_t HW = static_cast<size_t>(H) * W, N = B * HW;
+  const int oc = spec_.out_c, T = static_cast<int>(shifts_.size());
+  const int chunk = chunk_images(B, H, W);
+  grow(ws.cols, static_cast<size_t>(T) * oc * chunk * HW);
+  for (int b0 = 0; b0 < B; b0 += chunk) {
+    const int nb = std::min(chunk, B - b0);
+    const size_t NC = nb * HW;
+    GemmArgs g;  // Y[T * oc, chunk] = stacked[T * oc, in_c] in[in_c, chunk]
+    g.m = T * oc; g.n = static_cast<int>(NC); g.k = spec_.in_c;
+    g.a = stacked_.data(); g.lda = spec_.in_c;
+    g.b = in + b0 * HW; g.ldb = static_cast<int>(N);
+    g.c = ws.cols.data(); g.ldc = static_cast<int>(NC);
+    gemm(g);
+    for (int o = 0; o < oc; ++o)
+      for (int bi = 0; bi < nb; ++bi) {
+        float* d = out + o * N + (b0 + bi) * HW;
+        zero_floats(d, HW);
+        for (int t = 0; t < T; ++t) {
+          const PlaneShift sh(H, W, shifts_[t].dy, shifts_[t].dx);
+          if (sh.empty()) continue;
+          float* y = ws.cols.data() + (static_cast<size_t>(t) * oc + o) * NC + bi * HW;
+          sh.zero_wrapped_source(y, W);
+          add_floats(d + sh.p0, y + sh.p0 + sh.off, sh.p1 - sh.p0);
+        }
       }
+  }
+}
+
+// dY_t = unshift_t(dout) (zero where no valid output reads), then dstacked (+)= dY in^T and
+// din += stacked^T dY, straight into din.
+void MaskedConv2d::backward_shifted(float* din, bool want_dW, const float* dout, const float* in, int B, int H, int W,
+                                    MaskedConvWorkspace& ws) const {
+  const size_t HW = static_cast<size_t>(H) * W, N = B * HW;
+  const int oc = spec_.out_c, T = static_cast<int>(shifts_.size());
+  const int chunk = chunk_images(B, H, W);
+  grow(ws.dcols, static_cast<size_t>(T) * oc * chunk * HW);
+  grow(ws.dpacked, stacked_.size());
+  for (int b0 = 0; b0 < B; b0 += chunk) {
+    const int nb = std::min(chunk, B - b0);
+    const size_t NC = nb * HW;
+    for (int t = 0; t < T; ++t) {
+      const PlaneShift sh(H, W, shifts_[t].dy, shifts_[t].dx);
+      for (int o = 0; o < oc; ++o)
+        for (int bi = 0; bi < nb; ++bi) {
+          float* y = ws.dcols.data() + (static_cast<size_t>(t) * oc + o) * NC + bi * HW;
+          if (sh.empty()) {
+            zero_floats(y, HW);
+            continue;
+          }
+          const float* src = dout + o * N + (b0 + bi) * HW;
+          const size_t q0 = sh.p0 + sh.off, q1 = sh.p1 + sh.off;
+          zero_floats(y, q0);
+          copy_floats(y + q0, src + sh.p0, q1 - q0);
+          zero_floats(y + q1, HW - q1);
+          sh.zero_wrapped_source(y, W);
+        }
+    }
+    if (want_dW) {
+      GemmArgs g;  // dstacked[T * oc, in_c] (+)= dY[T * oc, chunk] in[in_c, chunk]^T
+      g.trans_b = true;
+      g.m = T * oc; g.n = spec_.in_c; g.k = static_cast<int>(NC);
+      g.a = ws.dcols.data(); g.lda = static_cast<int>(NC);
+      g.b = in + b0 * HW; g.ldb = static_cast<int>(N);
+      g.beta = b0 == 0 ? 0.f : 1.f;
+      g.c = ws.dpacked.data(); g.ldc = spec_.in_c;
+      gemm(g);
+    }
+    if (din) {
+      GemmArgs g;  // din[in_c, chunk] += stacked[T * oc, in_c]^T dY[T * oc, chunk]
+      g.trans_a = true;
+      g.m = spec_.in_c; g.n = static_cast<int>(NC); g.k = T * oc;
+      g.a = stacked_.data(); g.lda = spec_.in_c;
+      g.b = ws.dcols.data(); g.ldb = static_cast<int>(NC);
+      g.beta = 1.f;
+      g.c = din + b0 * HW; g.ldc = static_cast<int>(N);
+      gemm(g);
+    }
   }
 }
 
@@ -352,6 +481,18 @@ void MaskedConv2d::backward(float* din, float* dW, float* db, const float* dout,
   if (db)
     for (int o = 0; o < spec_.out_c; ++o) db[o] += static_cast<float>(sum_floats(dout + o * N, N));
   if (nr == 0 || (!dW && !din)) return;
+  if (!shifts_.empty()) {
+    backward_shifted(din, dW != nullptr, dout, in, B, H, W, ws);
+    if (dW) {
+      const size_t wo = static_cast<size_t>(spec_.in_c) * spec_.kh * spec_.kw;
+      for (size_t t = 0; t < shifts_.size(); ++t)
+        for (int o = 0; o < spec_.out_c; ++o)
+          for (int ci = 0; ci < spec_.in_c; ++ci)
+            dW[o * wo + ci * spec_.kh * spec_.kw + shifts_[t].tap] +=
+                ws.dpacked[(t * spec_.out_c + o) * spec_.in_c + ci];
+    }
+    return;
+  }
   const int chunk = chunk_images(B, H, W);
   if (!identity_cols_) {
     grow(ws.cols, nr * chunk * HW);

@@ -103,6 +103,8 @@ class MaskedConv2d {
   struct Row { int ci, dy, dx, widx; };  // one im2col row: input channel, offset, index into W
   struct Run { int o0, o1, k; };         // output channels [o0, o1) use im2col rows [0, k)
   bool centre_live(int gi, int go) const;
+  void epilogue(float* out, const float* b, const float* extra, Activation act, int b0, int nb, int B,
+                size_t HW) const;
   void im2col(float* cols, const float* in, int b0, int nb, int B, int H, int W) const;
   int chunk_images(int B, int H, int W) const;
 
@@ -112,6 +114,15 @@ class MaskedConv2d {
   std::vector<int> runs_by_rows_;  // indices into runs_, largest k first (backward sets dcols with it)
   std::vector<int> row_count_;  // [out_c]
   bool identity_cols_ = false;  // 1x1 with rows == input channels in order: the input IS the im2col matrix
+  // Shift-after-multiply path (every output sees every live row, and every live tap covers all input
+  // channels, e.g. a one-group 3x3 mask-B): Y = stacked [taps * out_c, in_c] x in (read in place),
+  // out = sum over taps of Y_tap shifted; no im2col matrix forward, no col2im backward.
+  struct Shift { int dy, dx, tap; };
+  void forward_shifted(float* out, const float* in, int B, int H, int W, MaskedConvWorkspace& ws) const;
+  void backward_shifted(float* din, bool want_dW, const float* dout, const float* in, int B, int H, int W,
+                        MaskedConvWorkspace& ws) const;
+  std::vector<Shift> shifts_;   // non-empty when the shifted path is used
+  std::vector<float> stacked_;  // [shifts * out_c, in_c]
   std::vector<float> packed_;   // [out_c, rows]
 };
 
