@@ -22,6 +22,7 @@
 #include "cli_args.h"
 #include "dataset.h"
 #include "error.h"
+#include "gemm.h"
 #include "json.h"
 #include "png_image.h"
 #include "trainer.h"
@@ -50,6 +51,8 @@ usage:
                 (labels go to the sibling ...-labels-idx1-ubyte file when the name contains images-idx3-ubyte)
 
 Data sets are read from $GENLAB_DATA_DIR (default assets/data) or --data-dir DIR.
+train, eval and sample take --threads N (default 1): threads for large matrix products (at most 2;
+1 in a wasm build without pthreads). Results equal one thread's up to rounding.
 )";
 
 using Clock = std::chrono::steady_clock;
@@ -77,6 +80,15 @@ std::shared_ptr<const Dataset> load_split(const std::string& name, const std::st
 }
 
 std::string data_dir(Args& a) { return a.str("data-dir", default_data_dir()); }
+
+// --threads N: GEMM threads (engine/gemm.h clamps to what the build has; say so when it does).
+void apply_threads(Args& a) {
+  const int asked = static_cast<int>(a.integer("threads", 1, 1, 256));
+  set_gemm_threads(asked);
+  if (gemm_threads() != asked)
+    std::fprintf(stderr, "genlab: --threads %d: this build runs matrix products on %d thread%s\n", asked,
+                 gemm_threads(), gemm_threads() == 1 ? "" : "s");
+}
 
 std::string terms_line(const std::map<std::string, double>& sums, int count) {
   std::string s;
@@ -150,9 +162,9 @@ int cmd_train(Args& a) {
   std::string summary;
   for (const auto& [k, v] : m.config()) summary += " " + k + "=" + v;
   if (!quiet)
-    std::fprintf(stderr, "genlab train:%s\n  %zu parameters; %s: %d train / %d test images; batch %d, seed %llu\n",
+    std::fprintf(stderr, "genlab train:%s\n  %zu parameters; %s: %d train / %d test images; batch %d, seed %llu; %d thread%s\n",
                  summary.c_str(), m.params().total(), dataset.c_str(), train->n, test->n, cfg.batch,
-                 static_cast<unsigned long long>(cfg.seed));
+                 static_cast<unsigned long long>(cfg.seed), gemm_threads(), gemm_threads() == 1 ? "" : "s");
 
   const auto t0 = Clock::now();
   const double cpu0 = process_cpu_seconds();
@@ -496,6 +508,7 @@ int run(int argc, char** argv) {
     return cmd_data_export(a);
   }
   Args a({args.begin() + 1, args.end()}, flags);
+  if (cmd == "train" || cmd == "eval" || cmd == "sample") apply_threads(a);  // before train reads model options
   if (cmd == "train") return cmd_train(a);
   if (cmd == "eval") return cmd_eval(a);
   if (cmd == "sample") return cmd_sample(a);
