@@ -126,7 +126,9 @@ App::App(GLFWwindow* window) : window_(window), pg_(web_playground()) {
   follow_canvas_size();
   renderer_ = std::make_unique<ImageRenderer>();
   last_frame_time_ = emscripten_get_now();
-  open_panel_ = pg_.panel();
+  // Empty: the first frame then selects the playground's panel (samples, or the link's) instead of
+  // letting the tab bar's default first tab override it.
+  open_panel_.clear();
 }
 
 App::~App() { g_app_for_callbacks = nullptr; }
