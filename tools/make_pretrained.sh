@@ -3,7 +3,7 @@
 # page shows good samples before any training. Reproducible: fixed data set, seed, step count and
 # hyperparameters (the playground's defaults, so the page's default set-ups match them exactly);
 # the same build gives the same bytes. Output: assets/pretrained/*.safetensors + index.json (git-ignored,
-# made at setup time). About 1-2 minutes on one core.
+# made at setup time). About 3 minutes on one core (most of it the PixelCNN-S: the reference 1,500 steps).
 #
 #   bash tools/make_pretrained.sh            # skips models that are already made with these commands
 #   bash tools/make_pretrained.sh --force    # retrains everything
@@ -14,7 +14,7 @@
 #                --arch mlp --hidden 400 --latent 16 --activation relu --likelihood bernoulli --beta 1 --no-optim-state --out assets/pretrained/vae.safetensors
 #   genlab train --model ae  --dataset mnist10k --steps 1000 --seed 1 --batch 64 --lr 0.001 \
 #                --arch mlp --hidden 400 --latent 16 --activation relu --no-optim-state --out assets/pretrained/ae.safetensors
-#   genlab train --model pixelcnn --dataset mnist10k --steps 600 --seed 1 --batch 16 --lr 0.001 \
+#   genlab train --model pixelcnn --dataset mnist10k --steps 1500 --seed 1 --batch 32 --lr 0.001 \
 #                --channels 32 --layers 5 --no-optim-state --out assets/pretrained/pixelcnn.safetensors
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -38,7 +38,7 @@ mkdir -p "$OUT"
 MODELS=(
   "vae|vae|2000|--batch 64 --lr 0.001 --arch mlp --hidden 400 --latent 16 --activation relu --likelihood bernoulli --beta 1"
   "ae|ae|1000|--batch 64 --lr 0.001 --arch mlp --hidden 400 --latent 16 --activation relu"
-  "pixelcnn|pixelcnn|600|--batch 16 --lr 0.001 --channels 32 --layers 5"
+  "pixelcnn|pixelcnn|1500|--batch 32 --lr 0.001 --channels 32 --layers 5"
 )
 
 entries=()
