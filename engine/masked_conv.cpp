@@ -266,6 +266,9 @@ MaskedConv2d::MaskedConv2d(MaskedConvSpec spec) : spec_(std::move(spec)) {
         all = all && found;
       }
       if (all) {
+        std::stable_sort(taps.begin(), taps.end(), [](const Shift& a, const Shift& b) {
+          return (a.dy == 0 && a.dx == 0) > (b.dy == 0 && b.dx == 0);
+        });
         shifts_ = taps;
         stacked_.assign(shifts_.size() * s.out_c * s.in_c, 0.f);
       }
@@ -346,8 +349,7 @@ void MaskedConv2d::forward(float* out, const float* in, const float* b, const fl
   require(act == Activation::Identity || act == Activation::ReLU, "masked conv: only Identity/ReLU are fused");
   const size_t HW = static_cast<size_t>(H) * W, N = B * HW, nr = rows_.size();
   if (!shifts_.empty()) {
-    forward_shifted(out, in, B, H, W, ws);
-    epilogue(out, b, extra, act, 0, B, B, HW);
+    forward_shifted(out, in, b, extra, act, B, H, W, ws);
     return;
   }
   const int chunk = chunk_images(B, H, W);
@@ -372,15 +374,15 @@ void MaskedConv2d::forward(float* out, const float* in, const float* b, const fl
       g.c = c; g.ldc = static_cast<int>(N);
       gemm(g);
     }
-    epilogue(out, b, extra, act, b0, nb, B, HW);  // while the chunk is in cache
+    epilogue(out, b, extra, act, 0, spec_.out_c, b0, nb, B, HW);  // while the chunk is in cache
   }
 }
 
 // Fused epilogue on images [b0, b0 + nb) of out [out_c][B][HW]: bias, per-image bias, activation.
-void MaskedConv2d::epilogue(float* out, const float* b, const float* extra, Activation act, int b0, int nb, int B,
-                            size_t HW) const {
+void MaskedConv2d::epilogue(float* out, const float* b, const float* extra, Activation act, int o0, int o1, int b0,
+                            int nb, int B, size_t HW) const {
   const size_t N = B * HW;
-  for (int o = 0; o < spec_.out_c; ++o)
+  for (int o = o0; o < o1; ++o)
     for (int bi = b0; bi < b0 + nb; ++bi) {
       const float add = (b ? b[o] : 0.f) + (extra ? extra[o * B + bi] : 0.f);
       float* p = out + o * N + bi * HW;
@@ -394,7 +396,8 @@ void MaskedConv2d::epilogue(float* out, const float* b, const float* extra, Acti
 // out [out_c][B][HW] = sum_t shift_t(Y_t), Y = stacked [T * out_c, in_c] x in_chunk, chunk by chunk.
 // Y_t is only read at positions that a valid output reads; the ones a wrapped output position would
 // read are zeroed first so that one flat add per plane is exact.
-void MaskedConv2d::forward_shifted(float* out, const float* in, int B, int H, int W, MaskedConvWorkspace& ws) const {
+void MaskedConv2d::forward_shifted(float* out, const float* in, const float* b, const float* extra, Activation act,
+                                   int B, int H, int W, MaskedConvWorkspace& ws) const {
   const size_t HW = static_cast<size_t>(H) * W, N = B * HW;
   const int oc = spec_.out_c, T = static_cast<int>(shifts_.size());
   const int chunk = chunk_images(B, H, W);
@@ -411,14 +414,19 @@ void MaskedConv2d::forward_shifted(float* out, const float* in, int B, int H, in
     for (int o = 0; o < oc; ++o)
       for (int bi = 0; bi < nb; ++bi) {
         float* d = out + o * N + (b0 + bi) * HW;
-        zero_floats(d, HW);
         for (int t = 0; t < T; ++t) {
           const PlaneShift sh(H, W, shifts_[t].dy, shifts_[t].dx);
-          if (sh.empty()) continue;
           float* y = ws.cols.data() + (static_cast<size_t>(t) * oc + o) * NC + bi * HW;
+          if (t == 0 && sh.off == 0) {  // the unshifted tap (sorted first) sets the whole plane
+            copy_floats(d, y, HW);
+            continue;
+          }
+          if (t == 0) zero_floats(d, HW);
+          if (sh.empty()) continue;
           sh.zero_wrapped_source(y, W);
           add_floats(d + sh.p0, y + sh.p0 + sh.off, sh.p1 - sh.p0);
         }
+        epilogue(out, b, extra, act, o, o + 1, b0 + bi, 1, B, HW);  // while the plane is in L1
       }
   }
 }

@@ -103,8 +103,8 @@ class MaskedConv2d {
   struct Row { int ci, dy, dx, widx; };  // one im2col row: input channel, offset, index into W
   struct Run { int o0, o1, k; };         // output channels [o0, o1) use im2col rows [0, k)
   bool centre_live(int gi, int go) const;
-  void epilogue(float* out, const float* b, const float* extra, Activation act, int b0, int nb, int B,
-                size_t HW) const;
+  void epilogue(float* out, const float* b, const float* extra, Activation act, int o0, int o1, int b0, int nb,
+                int B, size_t HW) const;
   void im2col(float* cols, const float* in, int b0, int nb, int B, int H, int W) const;
   int chunk_images(int B, int H, int W) const;
 
@@ -118,7 +118,8 @@ class MaskedConv2d {
   // channels, e.g. a one-group 3x3 mask-B): Y = stacked [taps * out_c, in_c] x in (read in place),
   // out = sum over taps of Y_tap shifted; no im2col matrix forward, no col2im backward.
   struct Shift { int dy, dx, tap; };
-  void forward_shifted(float* out, const float* in, int B, int H, int W, MaskedConvWorkspace& ws) const;
+  void forward_shifted(float* out, const float* in, const float* b, const float* extra, Activation act, int B, int H,
+                       int W, MaskedConvWorkspace& ws) const;
   void backward_shifted(float* din, bool want_dW, const float* dout, const float* in, int B, int H, int W,
                         MaskedConvWorkspace& ws) const;
   std::vector<Shift> shifts_;   // non-empty when the shifted path is used
