@@ -14,7 +14,9 @@
 // live prefix of the im2col rows (centre rows are sorted by input group).
 //
 // Two forward paths:
-//  * forward():    im2col + gemm() over chunks of images that fit in cache (training, evaluation);
+//  * forward():    im2col + gemm() over chunks of images that fit in cache (training, evaluation); when
+//    every live tap covers all input channels (one-group 3x3 mask B), multiply first and add the shifted
+//    products instead (no im2col matrix, no col2im in backward); 1x1 convs read their input in place;
 //  * forward_at(): a fixed-order kernel at a list of pixel positions (the samplers). Every output value
 //    is the same float sum in the same order whatever the positions, so the naive sampler (all
 //    positions every step) and the cached sampler (one position or one row) agree bit for bit.
