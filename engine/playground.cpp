@@ -970,7 +970,7 @@ std::string Playground::command(const std::string& text) {
       } else {
         r = Ops::refresh_samples(*this, nullptr);
       }
-      info = "sampled " + std::to_string(in.sample_n) + " images";
+      if (!a.boolean("quiet", false)) info = "sampled " + std::to_string(in.sample_n) + " images";
     } else if (cmd == "evaluate") {
       Trainer& t = Ops::trainer(*this);
       const int max = a.integer("max", 1000, 1, 100000);

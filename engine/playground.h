@@ -16,7 +16,7 @@
 //   train     {until}            start training in slices (until: stop at this step)      pause {}
 //   step      {n*}               run n steps now (synchronous)       reset {} (same set-up, fresh init)
 //   new       {}                 default set-up, clean model, board cleared
-//   sample    {n, temperature, label, seed}                         refresh {} (same options, new draw)
+//   sample    {n, temperature, label, seed, quiet}  (quiet: keep the message line) refresh {} (same options, new draw)
 //   evaluate  {max}              test-set score -> curves and the likelihood board
 //   interpolate {a*, b*, steps, mode: "linear"|"spherical"}  (test-image indices; AE/VAE)
 //   traverse  {dim*, index, steps, range}                    latent_map {dims, grid, range}

@@ -7,7 +7,7 @@ cd "$ROOT"
 export NODE_PATH=/usr/share/nodejs
 bash tools/setup.sh
 cmake --preset wasm-release >/dev/null
-cmake --build --preset wasm-release -j "${GENLAB_JOBS:-2}" --target genlab_app
+cmake --build --preset wasm-release -j "${GENLAB_JOBS:-2}" --target genlab_app genlab_app_mt
 # Pretrained starting points (first view shows good samples): made once by the native CLI.
 cmake --preset native-release >/dev/null
 cmake --build --preset native-release -j "${GENLAB_JOBS:-2}" --target genlab

@@ -22,9 +22,11 @@ void App::panel_samples() {
     ImGui::TextWrapped("No model yet: choose one in \"Model & training\".");
     return;
   }
-  auto request = [&] {
+  // quiet: automatic refreshes leave the message line alone (an error from a link stays readable).
+  auto request = [&](bool quiet = false) {
     Json c = Json::object();
     c["cmd"] = "sample";
+    if (quiet) c["quiet"] = true;
     c["n"] = sample_count_;
     c["temperature"] = sample_temperature_;
     c["label"] = sample_label_;
@@ -74,8 +76,8 @@ void App::panel_samples() {
 
   const ImageGrid& s = pg_.samples();
   // Fresh samples when the model changed (first view, steps taken), every few seconds while training.
-  if (!pg_.training() && samples_for_step_ != pg_.step()) request();
-  if (auto_refresh_ && pg_.training() && emscripten_get_now() - last_auto_refresh_ms_ > kAutoRefreshMs) request();
+  if (!pg_.training() && samples_for_step_ != pg_.step()) request(true);
+  if (auto_refresh_ && pg_.training() && emscripten_get_now() - last_auto_refresh_ms_ > kAutoRefreshMs) request(true);
 
   const int cols = s.n > 0 ? std::max(1, static_cast<int>(std::ceil(std::sqrt(static_cast<double>(s.n))))) : 1;
   samples_view_.set_images(s.pixels.data(), s.n, s.c, s.h, s.w, cols, s.version);
