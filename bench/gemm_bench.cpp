@@ -13,7 +13,6 @@
 
 #include "gemm_blocked.h"
 #include "gemm_shapes.h"
-#include "rng.h"
 
 using namespace genlab;
 using namespace genlab::bench;
@@ -26,16 +25,8 @@ double seconds_now() {
 
 // Best GFLOP/s over `runs` runs, each repeating the call for at least min_ms.
 double time_kernel(void (*run)(const GemmArgs&), const GemmShape& s, double min_ms, int runs = 3) {
-  Rng rng(1);
-  std::vector<float> a(static_cast<size_t>(s.m) * s.k), b(static_cast<size_t>(s.k) * s.n),
-      c(static_cast<size_t>(s.m) * s.n);
-  for (auto& v : a) v = rng.uniform() - 0.5f;
-  for (auto& v : b) v = rng.uniform() - 0.5f;
-  GemmArgs g;
-  g.trans_a = s.ta; g.trans_b = s.tb; g.m = s.m; g.n = s.n; g.k = s.k;
-  g.a = a.data(); g.lda = s.ta ? s.m : s.k;
-  g.b = b.data(); g.ldb = s.tb ? s.k : s.n;
-  g.c = c.data(); g.ldc = s.n; g.beta = 0.f;
+  const GemmProblem p(s);
+  const GemmArgs& g = p.args;
   run(g);  // warm-up (packing buffers, caches)
   double best = 0.0;
   for (int rep = 0; rep < runs; ++rep) {
@@ -79,21 +70,10 @@ std::vector<GemmKernelEntry> available_kernels() {
 // TensorFlow.js; returns 0, or -1 for an unknown kernel.
 extern "C" __attribute__((used)) int gemm_bench_repeat(const char* kernel, int ta, int tb, int m, int n, int k,
                                                       int iters) {
-  static std::vector<float> a, b, c;
   for (const auto& e : available_kernels()) {
     if (e.name != kernel) continue;
-    a.resize(static_cast<size_t>(m) * k);
-    b.resize(static_cast<size_t>(k) * n);
-    c.resize(static_cast<size_t>(m) * n);
-    Rng rng(1);
-    for (auto& v : a) v = rng.uniform() - 0.5f;
-    for (auto& v : b) v = rng.uniform() - 0.5f;
-    GemmArgs g;
-    g.trans_a = ta != 0; g.trans_b = tb != 0; g.m = m; g.n = n; g.k = k;
-    g.a = a.data(); g.lda = ta ? m : k;
-    g.b = b.data(); g.ldb = tb ? k : n;
-    g.c = c.data(); g.ldc = n;
-    for (int i = 0; i < iters; ++i) e.run(g);
+    const GemmProblem p(GemmShape{"", ta != 0, tb != 0, m, n, k});
+    for (int i = 0; i < iters; ++i) e.run(p.args);
     return 0;
   }
   return -1;

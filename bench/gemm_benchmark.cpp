@@ -7,7 +7,6 @@
 
 #include "gemm_blocked.h"
 #include "gemm_shapes.h"
-#include "rng.h"
 
 using namespace genlab;
 using namespace genlab::bench;
@@ -15,19 +14,11 @@ using namespace genlab::bench;
 namespace {
 
 void run_shape(benchmark::State& state, void (*run)(const GemmArgs&), GemmShape s) {
-  Rng rng(1);
-  std::vector<float> a(static_cast<size_t>(s.m) * s.k), b(static_cast<size_t>(s.k) * s.n),
-      c(static_cast<size_t>(s.m) * s.n);
-  for (auto& v : a) v = rng.uniform() - 0.5f;
-  for (auto& v : b) v = rng.uniform() - 0.5f;
-  GemmArgs g;
-  g.trans_a = s.ta; g.trans_b = s.tb; g.m = s.m; g.n = s.n; g.k = s.k;
-  g.a = a.data(); g.lda = s.ta ? s.m : s.k;
-  g.b = b.data(); g.ldb = s.tb ? s.k : s.n;
-  g.c = c.data(); g.ldc = s.n;
+  const GemmProblem p(s);
+  const GemmArgs& g = p.args;
   for (auto _ : state) {
     run(g);
-    benchmark::DoNotOptimize(c.data());
+    benchmark::DoNotOptimize(p.c.data());
     benchmark::ClobberMemory();
   }
   state.counters["GFLOPs"] = benchmark::Counter(s.flops() * 1e-9, benchmark::Counter::kIsIterationInvariantRate);

@@ -4,6 +4,9 @@
 #include <string>
 #include <vector>
 
+#include "gemm.h"
+#include "rng.h"
+
 namespace genlab::bench {
 
 struct GemmShape {
@@ -42,5 +45,24 @@ inline std::vector<GemmShape> model_shapes() {
       {"pcnn maskA fwd b32", false, false, 32, 25088, 24},
   };
 }
+
+// Random operands of one shape (tight leading dimensions) and the GemmArgs that multiply them.
+struct GemmProblem {
+  std::vector<float> a, b, c;
+  GemmArgs args;
+
+  explicit GemmProblem(const GemmShape& s)
+      : a(static_cast<size_t>(s.m) * s.k), b(static_cast<size_t>(s.k) * s.n), c(static_cast<size_t>(s.m) * s.n) {
+    Rng rng(1);
+    for (auto& v : a) v = rng.uniform() - 0.5f;
+    for (auto& v : b) v = rng.uniform() - 0.5f;
+    args.trans_a = s.ta; args.trans_b = s.tb; args.m = s.m; args.n = s.n; args.k = s.k;
+    args.a = a.data(); args.lda = s.ta ? s.m : s.k;
+    args.b = b.data(); args.ldb = s.tb ? s.k : s.n;
+    args.c = c.data(); args.ldc = s.n; args.beta = 0.f;
+  }
+  GemmProblem(const GemmProblem&) = delete;  // args points into the vectors
+  GemmProblem& operator=(const GemmProblem&) = delete;
+};
 
 }  // namespace genlab::bench

@@ -9,6 +9,7 @@
 
 #include "autoencoder.h"
 #include "error.h"
+#include "error_of.h"
 #include "gradcheck.h"
 #include "losses.h"
 #include "trainer.h"
@@ -16,16 +17,6 @@
 using namespace genlab;
 
 namespace {
-
-template <class F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
 
 std::unique_ptr<VariationalAutoencoder> make_vae(ModelConfig c, uint64_t seed = 7) {
   c["model"] = "vae";

@@ -7,22 +7,13 @@
 
 #include "dataset.h"
 #include "error.h"
+#include "error_of.h"
 #include "gzip_inflate.h"
 
 using namespace genlab;
 
 namespace {
 std::string data_dir() { return default_data_dir(); }
-
-template <class F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
 }  // namespace
 
 TEST(Idx, RoundTrip) {

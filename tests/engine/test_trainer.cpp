@@ -8,21 +8,12 @@
 
 #include "autoencoder.h"
 #include "error.h"
+#include "error_of.h"
 #include "trainer.h"
 
 using namespace genlab;
 
 namespace {
-
-template <class F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
 
 std::shared_ptr<const Dataset> mnist(const std::string& split) {
   static std::shared_ptr<const Dataset> train, test;
