@@ -2,7 +2,7 @@
 // (GFLOP/s, best of several timed runs). Built natively and to wasm; the node harness
 // bench/gemm_vs_tfjs.mjs loads the wasm build (MODULARIZE) and times TensorFlow.js in the same process.
 //   gemm_bench [--kernels a,b,...] [--shapes square|models|all] [--min-ms 150] [--variants] [--list]
-//              [--threads 1|2]   (threads of the "simd" kernel, see set_gemm_threads)
+//              [--threads 1|2]   (engine threads for the "simd" kernel, see parallel.h)
 // (--list prints the rows without timing them, gflops 0.)
 #include <algorithm>
 #include <chrono>
@@ -13,6 +13,7 @@
 
 #include "gemm_blocked.h"
 #include "gemm_shapes.h"
+#include "parallel.h"
 
 using namespace genlab;
 using namespace genlab::bench;
@@ -79,10 +80,10 @@ extern "C" __attribute__((used)) int gemm_bench_repeat(const char* kernel, int t
   return -1;
 }
 
-// For the node harnesses: threads of the "simd" kernel (set_gemm_threads); returns the setting in effect.
+// For the node harnesses: engine threads for the "simd" kernel (parallel.h); returns the setting in effect.
 extern "C" __attribute__((used)) int gemm_bench_set_threads(int n) {
-  set_gemm_threads(n);
-  return gemm_threads();
+  set_threads(n);
+  return threads();
 }
 
 int main(int argc, char** argv) {
@@ -96,7 +97,7 @@ int main(int argc, char** argv) {
     else if (arg == "--min-ms" && i + 1 < argc) min_ms = std::atof(argv[++i]);
     else if (arg == "--variants") variants = true;
     else if (arg == "--list") list_only = true;
-    else if (arg == "--threads" && i + 1 < argc) set_gemm_threads(std::atoi(argv[++i]));
+    else if (arg == "--threads" && i + 1 < argc) set_threads(std::atoi(argv[++i]));
     else {
       std::fprintf(stderr, "usage: gemm_bench [--kernels a,b] [--shapes square|models|all] [--min-ms N] [--variants] [--list] [--threads 1|2]\n");
       return 2;
@@ -121,7 +122,7 @@ int main(int argc, char** argv) {
       const double gflops = list_only ? 0.0 : time_kernel(k.run, s, min_ms);
       std::printf("{\"kernel\": \"%.*s\", \"threads\": %d, \"label\": \"%s\", \"ta\": %d, \"tb\": %d, \"m\": %d, \"n\": %d, \"k\": %d, "
                   "\"gflops\": %.2f}\n",
-                  static_cast<int>(k.name.size()), k.name.data(), gemm_threads(), s.label.c_str(), s.ta, s.tb, s.m, s.n, s.k, gflops);
+                  static_cast<int>(k.name.size()), k.name.data(), threads(), s.label.c_str(), s.ta, s.tb, s.m, s.n, s.k, gflops);
       std::fflush(stdout);
     }
   return 0;

@@ -1,4 +1,4 @@
-// Two-thread GEMM speedup of the wasm "simd" kernel (set_gemm_threads), for a pthreads build of
+// Two-thread GEMM speedup of the wasm "simd" kernel (engine threads, parallel.h), for a pthreads build of
 // gemm_bench. Wall time (threads are the point), best of --runs alternating 1- and 2-thread runs.
 //   NODE_OPTIONS=--no-experimental-fetch node bench/gemm_threads.mjs WASM_MT_BUILD_DIR [--shapes square|models|all]
 //        [--runs 5] [--min-ms 100]

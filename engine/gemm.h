@@ -30,12 +30,6 @@ void gemm_reference(const GemmArgs& g);
 void gemm_eigen(const GemmArgs& g);
 void gemm_simd(const GemmArgs& g);  // falls back to Eigen where no SIMD kernel is compiled in
 
-// Threads for the Simd kernel's large products (1 or 2; default 1). Results are bit-identical to
-// one thread for the blocked wasm kernel (K is never split). Clamped to 1 where the build has no
-// threads (wasm without -pthread).
-void set_gemm_threads(int n);
-int gemm_threads();
-
 void set_gemm_kernel(GemmKernel k);
 GemmKernel gemm_kernel();
 std::string_view gemm_kernel_name(GemmKernel k);

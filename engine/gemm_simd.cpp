@@ -3,21 +3,15 @@
 // Kernel: wasm builds (compiler targets wasm_simd128) run the hand-written blocked kernel in
 // gemm_kernel_wasm_simd128.cpp; native builds run Eigen, which with AVX2+FMA is faster than a
 // 128-bit kernel could be (see bench/RESULTS-speed.md).
-// Threads (set_gemm_threads, default 1): a large product is cut into 2 column (or row) strips, one
-// computed by a persistent helper thread. K is never split, so every element of C is summed in the
-// same order as on one thread: the blocked kernels give bit-identical results. Threads exist
-// natively and in wasm builds with atomics (-pthread); elsewhere the setting is clamped to 1.
+// Threads (parallel.h, default 1): a large product is cut into 2 column (or row) strips, one computed
+// by the engine's helper thread, except inside a run_pair job (the trainer's batch split already
+// keeps both threads busy). K is never split, so every element of C is summed in the same order as
+// on one thread: the blocked kernels give bit-identical results.
 #include <algorithm>
 
 #include "gemm_blocked.h"
 
-#if !defined(__wasm__) || defined(__wasm_atomics__)
-#define GENLAB_GEMM_THREADS 1
-#include <condition_variable>
-#include <functional>
-#include <mutex>
-#include <thread>
-#endif
+#include "parallel.h"
 
 namespace genlab {
 namespace {
@@ -28,62 +22,6 @@ void gemm_one_thread(const GemmArgs& g) {
 #else
   gemm_eigen(g);
 #endif
-}
-
-int g_threads = 1;
-
-#if defined(GENLAB_GEMM_THREADS)
-// One helper thread that runs one job at a time; started on first use, joined at exit.
-class GemmHelperThread {
- public:
-  ~GemmHelperThread() {
-    if (!thread_.joinable()) return;
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      quit_ = true;
-    }
-    wake_.notify_all();
-    thread_.join();
-  }
-  void start(std::function<void()> job) {
-    if (!thread_.joinable()) thread_ = std::thread([this] { loop(); });
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      job_ = std::move(job);
-      busy_ = true;
-    }
-    wake_.notify_all();
-  }
-  void wait() {
-    std::unique_lock<std::mutex> lock(mutex_);
-    done_.wait(lock, [this] { return !busy_; });
-  }
-
- private:
-  void loop() {
-    std::unique_lock<std::mutex> lock(mutex_);
-    for (;;) {
-      wake_.wait(lock, [this] { return quit_ || (busy_ && job_); });
-      if (quit_) return;
-      auto job = std::move(job_);
-      job_ = nullptr;
-      lock.unlock();
-      job();
-      lock.lock();
-      busy_ = false;
-      done_.notify_all();
-    }
-  }
-  std::thread thread_;
-  std::mutex mutex_;
-  std::condition_variable wake_, done_;
-  std::function<void()> job_;
-  bool busy_ = false, quit_ = false;
-};
-
-GemmHelperThread& helper_thread() {
-  static GemmHelperThread helper;
-  return helper;
 }
 
 // Splits C into two strips (columns when wide enough, else rows) and runs one on the helper.
@@ -106,30 +44,14 @@ bool gemm_two_threads(const GemmArgs& g) {
   } else {
     return false;
   }
-  GemmHelperThread& helper = helper_thread();
-  helper.start([&second] { gemm_one_thread(second); });
-  gemm_one_thread(first);
-  helper.wait();
+  run_pair([&first] { gemm_one_thread(first); }, [&second] { gemm_one_thread(second); });
   return true;
 }
-#endif
 
 }  // namespace
 
-void set_gemm_threads(int n) {
-#if defined(GENLAB_GEMM_THREADS)
-  g_threads = std::clamp(n, 1, 2);
-#else
-  (void)n;
-  g_threads = 1;
-#endif
-}
-int gemm_threads() { return g_threads; }
-
 void gemm_simd(const GemmArgs& g) {
-#if defined(GENLAB_GEMM_THREADS)
-  if (g_threads > 1 && gemm_two_threads(g)) return;
-#endif
+  if (threads() > 1 && !in_run_pair() && gemm_two_threads(g)) return;
   gemm_one_thread(g);
 }
 

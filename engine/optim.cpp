@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "error.h"
+#include "parallel.h"
 
 namespace genlab {
 
@@ -51,22 +52,33 @@ Optimizer::Optimizer(size_t n_params, OptimConfig cfg) : cfg_(std::move(cfg)) {
   if (cfg_.kind == "adam") v_.assign(n_params, 0.f);
 }
 
-float clip_grad_norm(std::span<float> grads, float max_norm) {
-  // Four partial sums in double (the lane of each element is fixed by its index, so the result is
-  // reproducible); they break the add latency chain and vectorise.
+namespace {
+
+// Sum of squares in double over four partial sums (the lane of each element is fixed by its index, so
+// the result is reproducible); they break the add latency chain and vectorise.
+double sum_of_squares(const float* g, size_t n) {
   double ss[4] = {0.0, 0.0, 0.0, 0.0};
-  const float* g = grads.data();
-  const size_t n = grads.size();
   size_t i = 0;
   for (; i + 4 <= n; i += 4)
     for (size_t k = 0; k < 4; ++k) ss[k] += static_cast<double>(g[i + k]) * g[i + k];
   for (; i < n; ++i) ss[0] += static_cast<double>(g[i]) * g[i];
-  const double norm = std::sqrt((ss[0] + ss[1]) + (ss[2] + ss[3]));
+  return (ss[0] + ss[1]) + (ss[2] + ss[3]);
+}
+
+}  // namespace
+
+float clip_grad_norm(std::span<float> grads, float max_norm) {
+  // On 2 engine threads each half sums its own squares (the same norm up to rounding).
+  double halves[2] = {0.0, 0.0};
+  for_halves(grads.size(), [&](size_t a, size_t b) { halves[a == 0 ? 0 : 1] = sum_of_squares(grads.data() + a, b - a); });
+  const double norm = std::sqrt(halves[0] + halves[1]);
   if (max_norm > 0.f) {
     const double coef = static_cast<double>(max_norm) / (norm + 1e-6);
     if (coef < 1.0) {
       const float c = static_cast<float>(coef);
-      for (float& g : grads) g *= c;
+      for_halves(grads.size(), [&](size_t a, size_t b) {
+        for (size_t i = a; i < b; ++i) grads[i] *= c;
+      });
     }
   }
   return static_cast<float>(norm);
@@ -140,15 +152,23 @@ float Optimizer::step(std::span<float> params, std::span<float> grads) {
                              static_cast<float>(static_cast<double>(lr) / bc1),
                              static_cast<float>(std::sqrt(bc2)),
                              wd};
-    adam_update(p, g, m_.data(), v_.data(), n, c);
+    float* m = m_.data();
+    float* v = v_.data();
+    for_halves(n, [&](size_t a, size_t b) { adam_update(p + a, g + a, m + a, v + a, b - a, c); });
   } else {
     const float mom = cfg_.momentum;
     const bool first = t_ == 1;
     float* buf = m_.data();
-    if (wd != 0.f && mom != 0.f) sgd_update<true, true>(p, g, buf, n, lr, mom, wd, first);
-    else if (wd != 0.f) sgd_update<true, false>(p, g, buf, n, lr, mom, wd, first);
-    else if (mom != 0.f) sgd_update<false, true>(p, g, buf, n, lr, mom, wd, first);
-    else sgd_update<false, false>(p, g, buf, n, lr, mom, wd, first);
+    for_halves(n, [&](size_t a, size_t b) {
+      float* pa = p + a;
+      const float* ga = g + a;
+      float* ba = buf + a;
+      const size_t na = b - a;
+      if (wd != 0.f && mom != 0.f) sgd_update<true, true>(pa, ga, ba, na, lr, mom, wd, first);
+      else if (wd != 0.f) sgd_update<true, false>(pa, ga, ba, na, lr, mom, wd, first);
+      else if (mom != 0.f) sgd_update<false, true>(pa, ga, ba, na, lr, mom, wd, first);
+      else sgd_update<false, false>(pa, ga, ba, na, lr, mom, wd, first);
+    });
   }
   return norm;
 }

@@ -13,7 +13,7 @@
 #include "autoencoder.h"
 #include "checkpoint.h"
 #include "error.h"
-#include "gemm.h"
+#include "parallel.h"
 #include "json.h"
 #include "losses.h"
 #include "pixelcnn.h"
@@ -1052,11 +1052,12 @@ std::string Playground::command(const std::string& text) {
       message_error_ = a.boolean("error", false);
       return reply.dump();
     } else if (cmd == "threads") {
-      // Threads for large matrix products (gemm.h); the build may allow fewer: the reply says what is used.
+      // Engine threads (parallel.h: batch split in training, large matrix products); the build may allow
+      // fewer: the reply says what is used.
       require(a.has("n"), "threads: give 'n' (1 or 2)");
-      set_gemm_threads(a.integer("n", 1, 1, 256));
-      r["threads"] = gemm_threads();
-      info = "matrix products on " + std::to_string(gemm_threads()) + " thread" + (gemm_threads() == 1 ? "" : "s");
+      set_threads(a.integer("n", 1, 1, 256));
+      r["threads"] = threads();
+      info = "engine on " + std::to_string(threads()) + " thread" + (threads() == 1 ? "" : "s");
     } else if (cmd == "schema") {
       r = Json::parse(schema_json());
     } else if (cmd == "state") {
@@ -1596,7 +1597,7 @@ std::string Playground::state_json() const {
   s["stepMs"] = in.step_ms_ema;
   s["sliceImgPerSec"] = in.slice_img_per_sec;
   s["trainShare"] = in.train_share;
-  s["threads"] = gemm_threads();
+  s["threads"] = threads();
   s["panel"] = panel_;
   s["config"] = setup_to_json(setup_);
   s["params"] = m ? static_cast<double>(m->params().total()) : 0.0;

@@ -32,8 +32,9 @@
 //   ui        {lock: [..], hide: [..]}  instructor options (controls: dataset, model, hyper, train, ...)
 //   hash      {}                 -> {"params": FNV-1a hex of the parameter bytes}
 //   message   {text*, error}     show a message from the JS glue on the status line
-//   threads   {n*}               threads for large matrix products (1 or 2; 1 where the build has
-//                                none); state "threads" tells the number in use
+//   threads   {n*}               engine threads (1 or 2; 1 where the build has none): training splits
+//                                each batch in halves, large matrix products in strips; state
+//                                "threads" tells the number in use
 //   schema    {}                 -> hyperparameters with types, ranges and defaults per model kind
 // Binary payloads (datasets, checkpoints) go through put_file / import_model / export_model.
 #pragma once

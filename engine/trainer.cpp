@@ -10,6 +10,7 @@
 #include "autoencoder.h"
 #include "checkpoint.h"
 #include "error.h"
+#include "parallel.h"
 
 namespace genlab {
 
@@ -104,15 +105,58 @@ void Trainer::fill_batch(int B) {
   }
 }
 
+LossTerms Trainer::batch_grads() {
+  const int B = cfg_.batch;
+  const int* labels = model_->conditional() ? batch_y_.data() : nullptr;
+  ParamSet& p = model_->params();
+  if (threads() < 2 || B < 2) {
+    p.zero_grad();
+    return model_->train_step_grads(batch_x_.data(), labels, B, rng_);
+  }
+  if (!replica_) replica_ = make_model(cfg_.model, cfg_.seed);
+  ParamSet& q = replica_->params();
+  for_halves(p.total(), [&](size_t a, size_t b) {
+    std::copy(p.values().begin() + a, p.values().begin() + b, q.values().begin() + a);
+  });
+  const int B1 = (B + 1) / 2, B2 = B - B1;
+  // The second half's noise continues the stream where the first half's ends, as on one thread.
+  Rng rng2 = rng_;
+  for (int i = 0, n = model_->train_noise_per_image() * B1; i < n; ++i) rng2.normal();
+  LossTerms t1, t2;
+  run_pair(
+      [&] {
+        p.zero_grad();
+        t1 = model_->train_step_grads(batch_x_.data(), labels, B1, rng_);
+      },
+      [&] {
+        q.zero_grad();
+        t2 = replica_->train_step_grads(batch_x_.data() + static_cast<size_t>(B1) * train_->dim(),
+                                        labels ? labels + B1 : nullptr, B2, rng2);
+      });
+  rng_ = rng2;
+  // Batch mean = weighted mean of the two half-batch means.
+  const double w1 = static_cast<double>(B1) / B, w2 = static_cast<double>(B2) / B;
+  const float f1 = static_cast<float>(w1), f2 = static_cast<float>(w2);
+  float* g = p.grads().data();
+  const float* h = q.grads().data();
+  for_halves(p.total(), [&](size_t a, size_t b) {
+    for (size_t i = a; i < b; ++i) g[i] = f1 * g[i] + f2 * h[i];
+  });
+  LossTerms t = t1;
+  t.loss = w1 * t1.loss + w2 * t2.loss;
+  for (auto& [k, v] : t.terms) v = w1 * v + w2 * t2.terms[k];
+  for (size_t i = 0; i < t.kl_per_dim.size() && i < t2.kl_per_dim.size(); ++i)
+    t.kl_per_dim[i] = w1 * t.kl_per_dim[i] + w2 * t2.kl_per_dim[i];
+  return t;
+}
+
 LossTerms Trainer::run_steps(int n) {
   require(n >= 0, "run_steps: n must be non-negative");
   LossTerms last;
   ParamSet& p = model_->params();
   for (int s = 0; s < n; ++s) {
     fill_batch(cfg_.batch);
-    p.zero_grad();
-    const bool labelled = model_->conditional();
-    last = model_->train_step_grads(batch_x_.data(), labelled ? batch_y_.data() : nullptr, cfg_.batch, rng_);
+    last = batch_grads();
     // Refuse the update rather than poison the parameters: the model the user has stays usable.
     require(std::isfinite(last.loss), "training diverged at step " + std::to_string(step() + 1) +
                                           " (loss is not finite); lower the learning rate or enable gradient clipping");

@@ -1,6 +1,9 @@
 // Trainer: owns a model, its optimiser, the training/test data and the RNG streams, and runs
 // steps in small slices (so the browser can interleave frames). The CLI and the playground API
-// both drive training through it; the same config and seed give bit-identical parameters.
+// both drive training through it; the same config, seed and thread count give bit-identical
+// parameters. With 2 engine threads (parallel.h) each batch is split in two halves, one per thread,
+// on two copies of the model: the same images and noise as on one thread, and the gradient is the
+// same batch mean, summed in a different order, so parameters agree with one thread's to rounding.
 #pragma once
 #include <cstdint>
 #include <map>
@@ -64,10 +67,13 @@ class Trainer {
 
  private:
   void fill_batch(int B);  // draws a batch into batch_x_/batch_y_ (dynamic binarisation if binary)
+  LossTerms batch_grads();  // gradients of the batch-mean loss into the model's grads (split across threads)
+
 
   TrainConfig cfg_;
   std::shared_ptr<const Dataset> train_, test_;
   std::unique_ptr<GenerativeModel> model_;
+  std::unique_ptr<GenerativeModel> replica_;  // same config: the second half-batch on the helper thread
   std::unique_ptr<Optimizer> opt_;
   Rng rng_;
   std::vector<float> batch_x_, test_inputs_;

@@ -1,7 +1,7 @@
 // Browser tier, the threaded build: under tools/serve.mjs (COOP/COEP, so the page is cross-origin
-// isolated) the shell loads genlab_app_mt.js (Emscripten pthreads) and the engine multiplies on 2
-// threads; training works and its loss falls; 1 and 2 threads give bit-identical parameters (the
-// wasm GEMM never splits K). Where the page is not isolated, or the threaded build cannot be loaded
+// isolated) the shell loads genlab_app_mt.js (Emscripten pthreads) and the engine runs on 2 threads
+// (each training batch split in two halves); training works and its loss falls; a 2-thread run is
+// deterministic and agrees with 1 thread up to the rounding of the gradient sum. Where the page is not isolated, or the threaded build cannot be loaded
 // or aborts, the single-thread build runs instead (never a blank page). Steps/s with 1 vs 2 threads
 // are measured (wall and renderer CPU time, alternating runs) and written to
 // <build>/screenshots/metrics-threads.json; no speedup is asserted (the machine is shared).
@@ -64,7 +64,7 @@ test('the cross-origin isolated page loads the threaded build; GEMM on 2 threads
   assert.equal((await main.page.evaluate(() => window.genlab.state())).threads, 2);
 });
 
-test('2 threads: training in slices works and the loss falls; parameters equal 1 thread\'s', { timeout: 180000 }, async () => {
+test('2 threads: training in slices works and the loss falls; deterministic; agrees with 1 thread', { timeout: 180000 }, async () => {
   const { page } = main;
   const setup = { cmd: 'setup', dataset: 'mnist10k', model: 'pixelcnn', channels: 16, layers: 2, batch: 16, seed: 7 };
   await cmd(page, { cmd: 'threads', n: 2 });
@@ -77,16 +77,19 @@ test('2 threads: training in slices works and the loss falls; parameters equal 1
   metrics.training2Threads = { setup, steps: 120, nllBefore: before, nllAfter: after };
   assert.ok(after < before * 0.9, `nll ${before} -> ${after}`);
 
-  // Same set-up and steps (synchronous) on 1 and on 2 threads: bit-identical parameters.
-  const hashes = {};
-  for (const n of [1, 2]) {
+  // Same set-up and steps (synchronous): twice on 2 threads (bit-identical), once on 1 thread (the same
+  // images and the same batch-mean gradient summed in another order: the test NLL agrees closely).
+  const runs = [];
+  for (const n of [2, 2, 1]) {
     await cmd(page, { cmd: 'threads', n });
     await cmd(page, setup);
     await cmd(page, { cmd: 'step', n: 20 });
-    hashes[n] = (await cmd(page, { cmd: 'hash' })).params;
+    runs.push({ threads: n, hash: (await cmd(page, { cmd: 'hash' })).params,
+      nll: (await cmd(page, { cmd: 'evaluate', max: 200 })).metrics.nll_nats });
   }
-  metrics.paramHash = hashes;
-  assert.equal(hashes[2], hashes[1]);
+  metrics.sameSetup = runs;
+  assert.equal(runs[0].hash, runs[1].hash);
+  assert.ok(Math.abs(runs[0].nll - runs[2].nll) <= 2e-3 * runs[2].nll, JSON.stringify(runs));
   await cmd(page, { cmd: 'threads', n: 2 });
 });
 

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "gemm.h"
+#include "parallel.h"
 #include "gemm_blocked.h"
 #include "rng.h"
 
@@ -281,12 +282,12 @@ TEST(Gemm, TwoThreadsMatchOneThread) {
     // Wide (column split), then narrow and tall (row split).
     const Problem p = make_problem(rng, t & 1, t & 2, t < 2 ? 40 : 150, t < 2 ? 300 : 40, 200, 1, 1.f, t % 2 ? 0.5f : 0.f);
     std::vector<float> one = p.c0, two = p.c0;
-    set_gemm_threads(1);
+    set_threads(1);
     gemm(args_for(p, one));
-    set_gemm_threads(2);
-    EXPECT_GE(gemm_threads(), 1);
+    set_threads(2);
+    EXPECT_GE(threads(), 1);
     gemm(args_for(p, two));
-    set_gemm_threads(1);
+    set_threads(1);
     EXPECT_TRUE(matches_double(p, two)) << describe(p);
 #if defined(__wasm_simd128__)
     for (size_t i = 0; i < one.size(); ++i)

@@ -22,7 +22,7 @@
 #include "cli_args.h"
 #include "dataset.h"
 #include "error.h"
-#include "gemm.h"
+#include "parallel.h"
 #include "json.h"
 #include "png_image.h"
 #include "trainer.h"
@@ -81,13 +81,13 @@ std::shared_ptr<const Dataset> load_split(const std::string& name, const std::st
 
 std::string data_dir(Args& a) { return a.str("data-dir", default_data_dir()); }
 
-// --threads N: GEMM threads (engine/gemm.h clamps to what the build has; say so when it does).
+// --threads N: engine threads (engine/parallel.h clamps to what the build has; say so when it does).
 void apply_threads(Args& a) {
   const int asked = static_cast<int>(a.integer("threads", 1, 1, 256));
-  set_gemm_threads(asked);
-  if (gemm_threads() != asked)
-    std::fprintf(stderr, "genlab: --threads %d: this build runs matrix products on %d thread%s\n", asked,
-                 gemm_threads(), gemm_threads() == 1 ? "" : "s");
+  set_threads(asked);
+  if (threads() != asked)
+    std::fprintf(stderr, "genlab: --threads %d: this build runs on %d thread%s\n", asked,
+                 threads(), threads() == 1 ? "" : "s");
 }
 
 std::string terms_line(const std::map<std::string, double>& sums, int count) {
@@ -164,7 +164,7 @@ int cmd_train(Args& a) {
   if (!quiet)
     std::fprintf(stderr, "genlab train:%s\n  %zu parameters; %s: %d train / %d test images; batch %d, seed %llu; %d thread%s\n",
                  summary.c_str(), m.params().total(), dataset.c_str(), train->n, test->n, cfg.batch,
-                 static_cast<unsigned long long>(cfg.seed), gemm_threads(), gemm_threads() == 1 ? "" : "s");
+                 static_cast<unsigned long long>(cfg.seed), threads(), threads() == 1 ? "" : "s");
 
   const auto t0 = Clock::now();
   const double cpu0 = process_cpu_seconds();
