@@ -6,6 +6,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdio>
+#include <tuple>
 
 #include "error.h"
 #include "losses.h"
@@ -219,10 +220,13 @@ void LayerStack::backward(ParamSet& p, const float* dout, float* din, int B) {
       dprev = grads_[i - 1].data();
     }
     switch (l.kind) {
-      case Layer::Kind::Linear:
-        linear_backward(dprev, p.grad(l.weight), p.grad(l.bias), dcur, in, p.value(l.weight), B, l.in_features,
-                        l.out_features);
+      case Layer::Kind::Linear: {
+        float wb, bb;
+        float* dW = p.grad_for_overwrite(l.weight, wb);
+        float* db = p.grad_for_overwrite(l.bias, bb);
+        linear_backward(dprev, dW, db, dcur, in, p.value(l.weight), B, l.in_features, l.out_features, wb, bb);
         break;
+      }
       case Layer::Kind::Conv: {
         Conv2dShape s = l.conv;
         s.batch = B;
@@ -414,10 +418,12 @@ LossTerms VariationalAutoencoder::loss_with_noise(const float* x, const float* e
   }
   kl_std_normal_backward(dmu_.data(), dlogvar_.data(), mu_.data(), logvar_.data(), nz, cfg_.beta * inv_b);
   dhead_.assign(static_cast<size_t>(B) * head_in_size_, 0.f);
-  linear_backward(dhead_.data(), params_.grad(mu_w_), params_.grad(mu_b_), dmu_.data(), head_in_, params_.value(mu_w_), B,
-                  head_in_size_, Z);
-  linear_backward(dhead_.data(), params_.grad(lv_w_), params_.grad(lv_b_), dlogvar_.data(), head_in_,
-                  params_.value(lv_w_), B, head_in_size_, Z);
+  for (const auto& [w, b, d] : {std::tuple{mu_w_, mu_b_, dmu_.data()}, std::tuple{lv_w_, lv_b_, dlogvar_.data()}}) {
+    float wb, bb;
+    float* dW = params_.grad_for_overwrite(w, wb);
+    float* db = params_.grad_for_overwrite(b, bb);
+    linear_backward(dhead_.data(), dW, db, d, head_in_, params_.value(w), B, head_in_size_, Z, wb, bb);
+  }
   encoder_.backward(params_, dhead_.data(), nullptr, B);
   return t;
 }

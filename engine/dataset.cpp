@@ -150,7 +150,10 @@ Dataset load_dataset(const std::string& name, const std::string& split, const st
 }
 
 void binarize_dynamic(const uint8_t* img, size_t n, float* out, Rng& rng) {
-  for (size_t i = 0; i < n; ++i) out[i] = rng.uniform() * 255.f < static_cast<float>(img[i]) ? 1.f : 0.f;
+  for (size_t i = 0; i < n; ++i) {
+    const uint8_t v = img[i];
+    out[i] = v == 0 ? 0.f : v == 255 ? 1.f : rng.uniform() * 255.f < static_cast<float>(v) ? 1.f : 0.f;
+  }
 }
 
 std::vector<uint8_t> binarize_fixed(const Dataset& d, uint64_t seed) {

@@ -30,10 +30,11 @@ void linear_forward(float* out, const float* in, const float* W, const float* b,
 
 // dout [B, OUT] -> din [B, IN] += dout W, dW [OUT, IN] += dout^T in, db [OUT] += sum_b dout
 void linear_backward(float* din, float* dW, float* db, const float* dout, const float* in, const float* W,
-                     int B, int IN, int OUT) {
+                     int B, int IN, int OUT, float dW_beta, float db_beta) {
   if (din) gemm(false, false, B, IN, OUT, 1.f, dout, W, 1.f, din);
-  if (dW) gemm(true, false, OUT, IN, B, 1.f, dout, in, 1.f, dW);
+  if (dW) gemm(true, false, OUT, IN, B, 1.f, dout, in, dW_beta, dW);
   if (db) {
+    if (db_beta == 0.f) std::fill_n(db, OUT, 0.f);
     for (int i = 0; i < B; ++i) {
       const float* row = dout + static_cast<size_t>(i) * OUT;
       for (int o = 0; o < OUT; ++o) db[o] += row[o];

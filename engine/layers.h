@@ -11,8 +11,10 @@ namespace genlab {
 // ---- Linear -------------------------------------------------------------------------------
 // in [B, IN], W [OUT, IN] (PyTorch layout), b [OUT] or nullptr -> out [B, OUT] = in W^T + b
 void linear_forward(float* out, const float* in, const float* W, const float* b, int B, int IN, int OUT);
+// Adds din += dout W, dW += dout^T in, db += column sums of dout. dW_beta / db_beta = 0 overwrite dW / db
+// instead (ParamSet::grad_for_overwrite: no zero fill, no read of the old values).
 void linear_backward(float* din, float* dW, float* db, const float* dout, const float* in, const float* W,
-                     int B, int IN, int OUT);
+                     int B, int IN, int OUT, float dW_beta = 1.f, float db_beta = 1.f);
 
 // ---- Conv2d (cross-correlation, zero padding) -------------------------------------------------
 struct Conv2dShape {

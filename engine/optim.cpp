@@ -5,6 +5,7 @@
 // torch.nn.utils.clip_grad_norm_ (scale = max_norm / (norm + 1e-6) when below 1).
 #include "optim.h"
 
+#include <algorithm>
 #include <cmath>
 #include <sstream>
 
@@ -67,11 +68,14 @@ double sum_of_squares(const float* g, size_t n) {
 
 }  // namespace
 
-float clip_grad_norm(std::span<float> grads, float max_norm) {
-  // On 2 engine threads each half sums its own squares (the same norm up to rounding).
-  double halves[2] = {0.0, 0.0};
-  for_halves(grads.size(), [&](size_t a, size_t b) { halves[a == 0 ? 0 : 1] = sum_of_squares(grads.data() + a, b - a); });
-  const double norm = std::sqrt(halves[0] + halves[1]);
+float clip_grad_norm(std::span<float> grads, float max_norm, double grad_sq) {
+  if (grad_sq < 0.0) {
+    // On 2 engine threads each half sums its own squares (the same norm up to rounding).
+    double halves[2] = {0.0, 0.0};
+    for_halves(grads.size(), [&](size_t a, size_t b) { halves[a == 0 ? 0 : 1] = sum_of_squares(grads.data() + a, b - a); });
+    grad_sq = halves[0] + halves[1];
+  }
+  const double norm = std::sqrt(grad_sq);
   if (max_norm > 0.f) {
     const double coef = static_cast<double>(max_norm) / (norm + 1e-6);
     if (coef < 1.0) {
@@ -93,21 +97,70 @@ struct AdamCoefficients {
 
 // One flat Adam update (torch.optim.Adam, single-tensor path, operation by operation). It vectorises
 // only without sqrt's errno branch: the project compiles with -fno-math-errno (CMakeLists.txt).
-void adam_update(float* __restrict p, const float* __restrict g, float* __restrict m, float* __restrict v, size_t n,
-                 const AdamCoefficients c) {
+// mirror (may be null) receives the updated values.
+template <bool kMirror>
+void adam_update(float* __restrict p, const float* __restrict g, float* __restrict m, float* __restrict v,
+                 float* __restrict mirror, size_t n, const AdamCoefficients c) {
   auto body = [&](size_t i, float gi) {
     const float mi = m[i] * c.b1 + c.one_minus_b1 * gi;
     const float vi = v[i] * c.b2 + c.one_minus_b2 * gi * gi;
     m[i] = mi;
     v[i] = vi;
     const float denom = std::sqrt(vi) / c.bc2_sqrt + c.eps;
-    p[i] -= c.step_size * (mi / denom);
+    const float pi = p[i] - c.step_size * (mi / denom);
+    p[i] = pi;
+    if constexpr (kMirror) mirror[i] = pi;
   };
   if (c.weight_decay != 0.f) {
     for (size_t i = 0; i < n; ++i) body(i, g[i] + c.weight_decay * p[i]);
   } else {
     for (size_t i = 0; i < n; ++i) body(i, g[i]);
   }
+}
+
+// g = w1 * g + w2 * h over [0, n); returns the sum of squares of the result (lanes as in sum_of_squares).
+double combine_halves(float* __restrict g, const float* __restrict h, float w1, float w2, size_t n) {
+  double ss[4] = {0.0, 0.0, 0.0, 0.0};
+  size_t i = 0;
+  for (; i + 4 <= n; i += 4)
+    for (size_t k = 0; k < 4; ++k) {
+      const float x = w1 * g[i + k] + w2 * h[i + k];
+      g[i + k] = x;
+      ss[k] += static_cast<double>(x) * x;
+    }
+  for (; i < n; ++i) {
+    g[i] = w1 * g[i] + w2 * h[i];
+    ss[0] += static_cast<double>(g[i]) * g[i];
+  }
+  return (ss[0] + ss[1]) + (ss[2] + ss[3]);
+}
+
+// Adam without clipping on a split gradient, in one pass: combines (g = w1 * g + w2 * h), updates, mirrors.
+// Returns the sum of squares of the combined gradient, summed per block of 256 right after the block's
+// update (still in L1; a reduction inside the update loop would keep it from vectorising).
+template <bool kMirror, bool kWeightDecay>
+double adam_update_split(float* __restrict p, float* __restrict g, const float* __restrict h, float w1, float w2,
+                         float* __restrict m, float* __restrict v, float* __restrict mirror, size_t n,
+                         const AdamCoefficients c) {
+  double total = 0.0;
+  for (size_t i0 = 0; i0 < n; i0 += 256) {
+    const size_t i1 = std::min(n, i0 + 256);
+    for (size_t i = i0; i < i1; ++i) {
+      const float x = w1 * g[i] + w2 * h[i];
+      g[i] = x;
+      const float gi = kWeightDecay ? x + c.weight_decay * p[i] : x;
+      const float mi = m[i] * c.b1 + c.one_minus_b1 * gi;
+      const float vi = v[i] * c.b2 + c.one_minus_b2 * gi * gi;
+      m[i] = mi;
+      v[i] = vi;
+      const float denom = std::sqrt(vi) / c.bc2_sqrt + c.eps;
+      const float pi = p[i] - c.step_size * (mi / denom);
+      p[i] = pi;
+      if constexpr (kMirror) mirror[i] = pi;
+    }
+    total += sum_of_squares(g + i0, i1 - i0);
+  }
+  return total;
 }
 
 // One flat SGD update (torch.optim.SGD, dampening 0, no Nesterov); the first step sets the buffer to g.
@@ -128,18 +181,32 @@ void sgd_update(float* __restrict p, const float* __restrict g, float* __restric
 
 }  // namespace
 
-float Optimizer::step(std::span<float> params, std::span<float> grads) {
-  require(params.size() == m_.size() && grads.size() == m_.size(),
+float Optimizer::step(std::span<float> params, std::span<float> grads, const SplitGradient* split,
+                      std::span<float> mirror) {
+  require(params.size() == m_.size() && grads.size() == m_.size() && (mirror.empty() || mirror.size() == m_.size()) &&
+              (!split || split->second.size() == m_.size()),
           "optimiser: buffer size " + std::to_string(params.size()) + "/" + std::to_string(grads.size()) +
               " does not match the " + std::to_string(m_.size()) + " parameters it was made for");
-  const float norm = clip_grad_norm(grads, cfg_.clip_norm);
+  const size_t n = m_.size();
+  const bool adam = cfg_.kind == "adam";
+  // A split gradient is combined in the update's pass (Adam without clipping), else in a pass of its own
+  // that also gives the norm.
+  const bool fused = split && adam && cfg_.clip_norm == 0.f;
+  double grad_sq = -1.0;
+  if (split && !fused) {
+    double sq[2] = {0.0, 0.0};
+    for_halves(n, [&](size_t a, size_t b) {
+      sq[a == 0 ? 0 : 1] = combine_halves(grads.data() + a, split->second.data() + a, split->w1, split->w2, b - a);
+    });
+    grad_sq = sq[0] + sq[1];
+  }
+  float norm = fused ? 0.f : clip_grad_norm(grads, cfg_.clip_norm, grad_sq);
   const float lr = cfg_.lr.at(t_);
   ++t_;
   float* p = params.data();
   const float* g = grads.data();
-  const size_t n = m_.size();
   const float wd = cfg_.weight_decay;
-  if (cfg_.kind == "adam") {
+  if (adam) {
     const float b1 = cfg_.beta1, b2 = cfg_.beta2;
     // Bias corrections in double, as PyTorch computes them in Python floats.
     const double bc1 = 1.0 - std::pow(static_cast<double>(b1), static_cast<double>(t_));
@@ -154,7 +221,27 @@ float Optimizer::step(std::span<float> params, std::span<float> grads) {
                              wd};
     float* m = m_.data();
     float* v = v_.data();
-    for_halves(n, [&](size_t a, size_t b) { adam_update(p + a, g + a, m + a, v + a, b - a, c); });
+    float* q = mirror.data();
+    if (fused) {
+      double sq[2] = {0.0, 0.0};
+      for_halves(n, [&](size_t a, size_t b) {
+        float* ga = grads.data() + a;
+        const float* ha = split->second.data() + a;
+        const float w1 = split->w1, w2 = split->w2;
+        const size_t na = b - a;
+        double& out = sq[a == 0 ? 0 : 1];
+        if (q && wd != 0.f) out = adam_update_split<true, true>(p + a, ga, ha, w1, w2, m + a, v + a, q + a, na, c);
+        else if (q) out = adam_update_split<true, false>(p + a, ga, ha, w1, w2, m + a, v + a, q + a, na, c);
+        else if (wd != 0.f) out = adam_update_split<false, true>(p + a, ga, ha, w1, w2, m + a, v + a, nullptr, na, c);
+        else out = adam_update_split<false, false>(p + a, ga, ha, w1, w2, m + a, v + a, nullptr, na, c);
+      });
+      norm = static_cast<float>(std::sqrt(sq[0] + sq[1]));
+    } else {
+      for_halves(n, [&](size_t a, size_t b) {
+        if (q) adam_update<true>(p + a, g + a, m + a, v + a, q + a, b - a, c);
+        else adam_update<false>(p + a, g + a, m + a, v + a, nullptr, b - a, c);
+      });
+    }
   } else {
     const float mom = cfg_.momentum;
     const bool first = t_ == 1;
@@ -168,6 +255,7 @@ float Optimizer::step(std::span<float> params, std::span<float> grads) {
       else if (wd != 0.f) sgd_update<true, false>(pa, ga, ba, na, lr, mom, wd, first);
       else if (mom != 0.f) sgd_update<false, true>(pa, ga, ba, na, lr, mom, wd, first);
       else sgd_update<false, false>(pa, ga, ba, na, lr, mom, wd, first);
+      if (!mirror.empty()) std::copy(pa, pa + na, mirror.data() + a);
     });
   }
   return norm;

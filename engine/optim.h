@@ -31,7 +31,15 @@ class Optimizer {
  public:
   Optimizer(size_t n_params, OptimConfig cfg);
   // One update; returns the gradient norm before clipping. grads may be modified (clipping).
-  float step(std::span<float> params, std::span<float> grads);
+  // split (optional): the gradient is w1 * grads + w2 * split->second (a batch computed in two halves);
+  // grads receives that sum. mirror (if not empty): receives a copy of the updated params. Both are
+  // folded into the update's own pass over the parameters where possible.
+  struct SplitGradient {
+    std::span<const float> second;
+    float w1 = 1.f, w2 = 0.f;
+  };
+  float step(std::span<float> params, std::span<float> grads, const SplitGradient* split = nullptr,
+             std::span<float> mirror = {});
   int64_t steps() const { return t_; }
   const OptimConfig& config() const { return cfg_; }
   // State for checkpoints / autosave: moment buffers and the step count.
@@ -48,6 +56,7 @@ class Optimizer {
 };
 
 // Global L2 norm of grads; if max_norm > 0 and the norm exceeds it, scales grads down to max_norm.
-float clip_grad_norm(std::span<float> grads, float max_norm);
+// grad_sq >= 0: the sum of squares of grads, already known.
+float clip_grad_norm(std::span<float> grads, float max_norm, double grad_sq = -1.0);
 
 }  // namespace genlab

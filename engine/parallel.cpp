@@ -6,6 +6,8 @@
 
 #if !defined(__wasm__) || defined(__wasm_atomics__)
 #define GENLAB_THREADS 1
+#include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
@@ -25,41 +27,62 @@ struct PairFlag {
 };
 
 #if defined(GENLAB_THREADS)
+// Spins for up to kSpin before sleeping on a condition variable: a training step hands over a few
+// jobs in a row, and waking a sleeping thread costs tens of microseconds (more in browsers).
+constexpr std::chrono::microseconds kSpin{200};
+
+template <class Ready>
+bool spin_until(Ready ready) {
+  const auto t0 = std::chrono::steady_clock::now();
+  for (int i = 1;; ++i) {
+    if (ready()) return true;
+    if (i % 64 == 0 && std::chrono::steady_clock::now() - t0 > kSpin) return false;
+  }
+}
+
 class HelperThread {
  public:
   ~HelperThread() {
     if (!thread_.joinable()) return;
     {
       std::lock_guard<std::mutex> lock(mutex_);
-      quit_ = true;
+      quit_.store(true);
     }
     wake_.notify_all();
     thread_.join();
   }
   void start(const std::function<void()>* job) {
     if (!thread_.joinable()) thread_ = std::thread([this] { loop(); });
+    error_ = nullptr;
     {
       std::lock_guard<std::mutex> lock(mutex_);
-      job_ = job;
-      error_ = nullptr;
+      done_.store(false, std::memory_order_relaxed);
+      job_.store(job, std::memory_order_release);
     }
-    wake_.notify_all();
+    wake_.notify_one();
   }
   // Waits for the job; returns its exception (or null).
   std::exception_ptr wait() {
-    std::unique_lock<std::mutex> lock(mutex_);
-    done_.wait(lock, [this] { return job_ == nullptr; });
+    if (!spin_until([this] { return done_.load(std::memory_order_acquire); })) {
+      std::unique_lock<std::mutex> lock(mutex_);
+      finished_.wait(lock, [this] { return done_.load(std::memory_order_acquire); });
+    }
     return error_;
   }
 
  private:
   void loop() {
-    std::unique_lock<std::mutex> lock(mutex_);
     for (;;) {
-      wake_.wait(lock, [this] { return quit_ || job_ != nullptr; });
-      if (quit_) return;
-      const std::function<void()>* job = job_;
-      lock.unlock();
+      const std::function<void()>* job = nullptr;
+      auto take = [&] {
+        job = job_.exchange(nullptr, std::memory_order_acq_rel);
+        return job != nullptr || quit_.load();
+      };
+      if (!spin_until(take)) {
+        std::unique_lock<std::mutex> lock(mutex_);
+        wake_.wait(lock, take);
+      }
+      if (!job) return;  // quit
       std::exception_ptr error;
       {
         PairFlag flag;
@@ -69,18 +92,20 @@ class HelperThread {
           error = std::current_exception();
         }
       }
-      lock.lock();
       error_ = error;
-      job_ = nullptr;
-      done_.notify_all();
+      {
+        std::lock_guard<std::mutex> lock(mutex_);
+        done_.store(true, std::memory_order_release);
+      }
+      finished_.notify_all();
     }
   }
   std::thread thread_;
   std::mutex mutex_;
-  std::condition_variable wake_, done_;
-  const std::function<void()>* job_ = nullptr;
-  std::exception_ptr error_;
-  bool quit_ = false;
+  std::condition_variable wake_, finished_;
+  std::atomic<const std::function<void()>*> job_{nullptr};
+  std::atomic<bool> done_{true}, quit_{false};
+  std::exception_ptr error_;  // written by the helper before done_, read by the caller after it
 };
 
 HelperThread& helper_thread() {

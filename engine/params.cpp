@@ -24,7 +24,33 @@ int ParamSet::add(const std::string& name, std::vector<int> shape) {
 void ParamSet::allocate() {
   values_.assign(total_, 0.f);
   grads_.assign(total_, 0.f);
+  written_.assign(infos_.size(), 1);  // the buffer is zero: nothing to fill
   allocated_ = true;
+}
+
+size_t ParamSet::padded_end(int id) const {
+  return static_cast<size_t>(id) + 1 < infos_.size() ? infos_[id + 1].offset : total_;
+}
+
+size_t ParamSet::touch(int id) const {
+  const ParamInfo& info = infos_[id];
+  if (!written_[id]) {
+    std::fill(grads_.begin() + info.offset, grads_.begin() + padded_end(id), 0.f);  // with the alignment gap
+    written_[id] = 1;
+  }
+  return info.offset;
+}
+
+float* ParamSet::grad_for_overwrite(int id, float& beta) {
+  const ParamInfo& info = infos_[id];
+  beta = written_[id] ? 1.f : 0.f;
+  if (!written_[id]) std::fill(grads_.begin() + info.offset + info.size, grads_.begin() + padded_end(id), 0.f);
+  written_[id] = 1;
+  return grads_.data() + info.offset;
+}
+
+void ParamSet::touch_all() const {
+  for (size_t id = 0; id < infos_.size(); ++id) touch(static_cast<int>(id));
 }
 
 int ParamSet::find(const std::string& name) const {
@@ -32,6 +58,6 @@ int ParamSet::find(const std::string& name) const {
   return it == infos_.end() ? -1 : static_cast<int>(it - infos_.begin());
 }
 
-void ParamSet::zero_grad() { std::fill(grads_.begin(), grads_.end(), 0.f); }
+void ParamSet::zero_grad() { std::fill(written_.begin(), written_.end(), 0); }
 
 }  // namespace genlab

@@ -3,6 +3,7 @@
 // Optimisers run one flat loop over values()/grads(); checkpoints write values() plus the table.
 #pragma once
 #include <cstddef>
+#include <cstdint>
 #include <span>
 #include <string>
 #include <vector>
@@ -26,13 +27,24 @@ class ParamSet {
 
   float* value(int id) { return values_.data() + infos_[id].offset; }
   const float* value(int id) const { return values_.data() + infos_[id].offset; }
-  float* grad(int id) { return grads_.data() + infos_[id].offset; }
-  const float* grad(int id) const { return grads_.data() + infos_[id].offset; }
+  // Gradients are zeroed lazily (zero_grad only marks them): every accessor below returns zeroed memory
+  // for a tensor not written since zero_grad, except grad_for_overwrite, whose caller writes it all.
+  float* grad(int id) { return grads_.data() + touch(id); }
+  const float* grad(int id) const { return grads_.data() + touch(id); }
+  // For kernels that can either overwrite or add (GEMM beta): beta = 0 when the tensor has not been written
+  // since zero_grad (the caller must then write every element), else 1.
+  float* grad_for_overwrite(int id, float& beta);
 
   std::span<float> values() { return values_; }
   std::span<const float> values() const { return values_; }
-  std::span<float> grads() { return grads_; }
-  std::span<const float> grads() const { return grads_; }
+  std::span<float> grads() {
+    touch_all();
+    return grads_;
+  }
+  std::span<const float> grads() const {
+    touch_all();
+    return grads_;
+  }
 
   const std::vector<ParamInfo>& infos() const { return infos_; }
   int find(const std::string& name) const;  // -1 if absent
@@ -40,8 +52,14 @@ class ParamSet {
   void zero_grad();
 
  private:
+  size_t touch(int id) const;  // zero-fills tensor id if not yet written; returns its offset
+  size_t padded_end(int id) const;  // end of tensor id including the alignment gap after it
+  void touch_all() const;
+
   std::vector<ParamInfo> infos_;
-  std::vector<float> values_, grads_;
+  std::vector<float> values_;
+  mutable std::vector<float> grads_;
+  mutable std::vector<uint8_t> written_;  // per tensor: written since the last zero_grad
   size_t total_ = 0;
   bool allocated_ = false;
 };

@@ -109,15 +109,18 @@ LossTerms Trainer::batch_grads() {
   const int B = cfg_.batch;
   const int* labels = model_->conditional() ? batch_y_.data() : nullptr;
   ParamSet& p = model_->params();
+  split_active_ = false;
   if (threads() < 2 || B < 2) {
     p.zero_grad();
     return model_->train_step_grads(batch_x_.data(), labels, B, rng_);
   }
   if (!replica_) replica_ = make_model(cfg_.model, cfg_.seed);
   ParamSet& q = replica_->params();
-  for_halves(p.total(), [&](size_t a, size_t b) {
-    std::copy(p.values().begin() + a, p.values().begin() + b, q.values().begin() + a);
-  });
+  if (!replica_fresh_)
+    for_halves(p.total(), [&](size_t a, size_t b) {
+      std::copy(p.values().begin() + a, p.values().begin() + b, q.values().begin() + a);
+    });
+  replica_fresh_ = true;
   const int B1 = (B + 1) / 2, B2 = B - B1;
   // The second half's noise continues the stream where the first half's ends, as on one thread.
   Rng rng2 = rng_;
@@ -134,14 +137,10 @@ LossTerms Trainer::batch_grads() {
                                         labels ? labels + B1 : nullptr, B2, rng2);
       });
   rng_ = rng2;
-  // Batch mean = weighted mean of the two half-batch means.
+  // Batch mean = weighted mean of the two half-batch means (the optimiser combines the gradients).
   const double w1 = static_cast<double>(B1) / B, w2 = static_cast<double>(B2) / B;
-  const float f1 = static_cast<float>(w1), f2 = static_cast<float>(w2);
-  float* g = p.grads().data();
-  const float* h = q.grads().data();
-  for_halves(p.total(), [&](size_t a, size_t b) {
-    for (size_t i = a; i < b; ++i) g[i] = f1 * g[i] + f2 * h[i];
-  });
+  split_ = {q.grads(), static_cast<float>(w1), static_cast<float>(w2)};
+  split_active_ = true;
   LossTerms t = t1;
   t.loss = w1 * t1.loss + w2 * t2.loss;
   for (auto& [k, v] : t.terms) v = w1 * v + w2 * t2.terms[k];
@@ -160,7 +159,10 @@ LossTerms Trainer::run_steps(int n) {
     // Refuse the update rather than poison the parameters: the model the user has stays usable.
     require(std::isfinite(last.loss), "training diverged at step " + std::to_string(step() + 1) +
                                           " (loss is not finite); lower the learning rate or enable gradient clipping");
-    const float gnorm = opt_->step(p.values(), p.grads());
+    // With the batch split, the update also refreshes the replica's copy of the parameters.
+    const float gnorm = opt_->step(p.values(), p.grads(), split_active_ ? &split_ : nullptr,
+                                   split_active_ ? replica_->params().values() : std::span<float>{});
+    replica_fresh_ = split_active_;
     last.terms["grad_norm"] = gnorm;
     last.terms["lr"] = cfg_.optim.lr.at(opt_->steps() - 1);
     curve_.push_back({step(), epoch(), last});

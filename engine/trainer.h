@@ -53,7 +53,11 @@ class Trainer {
   // iwae_k > 0 adds -L_K for latent-variable models; max_images <= 0: the whole split.
   EvalResult evaluate(const std::string& split, int iwae_k = 0, int max_images = 0);
 
-  GenerativeModel& model() { return *model_; }
+  // Mutable access may change the parameters: the batch split's replica copies them again before its next step.
+  GenerativeModel& model() {
+    replica_fresh_ = false;
+    return *model_;
+  }
   const GenerativeModel& model() const { return *model_; }
   Optimizer& optimizer() { return *opt_; }
   const Optimizer& optimizer() const { return *opt_; }
@@ -67,13 +71,18 @@ class Trainer {
 
  private:
   void fill_batch(int B);  // draws a batch into batch_x_/batch_y_ (dynamic binarisation if binary)
-  LossTerms batch_grads();  // gradients of the batch-mean loss into the model's grads (split across threads)
+  // Gradients of the batch-mean loss into the model's grads; on 2 threads the second half's gradient stays
+  // in the replica and split_ tells the optimiser how to combine them.
+  LossTerms batch_grads();
 
 
   TrainConfig cfg_;
   std::shared_ptr<const Dataset> train_, test_;
   std::unique_ptr<GenerativeModel> model_;
   std::unique_ptr<GenerativeModel> replica_;  // same config: the second half-batch on the helper thread
+  bool replica_fresh_ = false;                 // replica_ holds the model's current parameters
+  Optimizer::SplitGradient split_;             // the last batch_grads' halves (when split_active_)
+  bool split_active_ = false;
   std::unique_ptr<Optimizer> opt_;
   Rng rng_;
   std::vector<float> batch_x_, test_inputs_;

@@ -2,13 +2,16 @@
 // malformed files with a message instead of a crash.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstdlib>
 #include <string>
+#include <vector>
 
 #include "dataset.h"
 #include "error.h"
 #include "error_of.h"
 #include "gzip_inflate.h"
+#include "rng.h"
 
 using namespace genlab;
 
@@ -119,4 +122,32 @@ TEST(Binarize, FixedIsDeterministicAndMatchesIntensity) {
   }
   EXPECT_NEAR(mean_bits / a.size(), mean_int / a.size(), 2e-3);
   EXPECT_NE(a, binarize_fixed(test, kTestBinarizeSeed + 1));
+}
+
+// Training binarisation: P(1) = intensity/255 for every level (0 and 255 certain, no draw taken).
+TEST(Binarize, DynamicFrequenciesMatchIntensity) {
+  std::vector<uint8_t> levels(256);
+  for (int v = 0; v < 256; ++v) levels[v] = static_cast<uint8_t>(v);
+  std::vector<double> ones(256, 0.0);
+  std::vector<float> out(256);
+  Rng rng(3);
+  constexpr int kDraws = 20000;
+  for (int r = 0; r < kDraws; ++r) {
+    binarize_dynamic(levels.data(), levels.size(), out.data(), rng);
+    for (int v = 0; v < 256; ++v) {
+      ASSERT_TRUE(out[v] == 0.f || out[v] == 1.f);
+      ones[v] += out[v];
+    }
+  }
+  EXPECT_EQ(ones[0], 0.0);
+  EXPECT_EQ(ones[255], kDraws);
+  for (int v = 1; v < 255; ++v) {
+    const double p = v / 255.0, sd = std::sqrt(p * (1 - p) / kDraws);
+    EXPECT_NEAR(ones[v] / kDraws, p, 5 * sd) << "level " << v;
+  }
+  // Certain pixels take no draw: an all-0/255 image leaves the stream where it was.
+  const uint8_t certain[4] = {0, 255, 0, 255};
+  Rng a(9), b(9);
+  binarize_dynamic(certain, 4, out.data(), a);
+  EXPECT_EQ(a.next_u64(), b.next_u64());
 }

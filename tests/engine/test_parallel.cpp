@@ -188,6 +188,13 @@ TEST(Parallel, TrainingOnTwoThreadsMatchesOneThread) {
     const RunResult sgd1 = train(c, 1, 10), sgd2 = train(c, 2, 10);
     EXPECT_LE(max_abs_diff(sgd1.params, sgd2.params), 1e-5f * max_abs(sgd1.params)) << what;
     EXPECT_NEAR(sgd1.test_loss, sgd2.test_loss, 1e-5 * std::fabs(sgd1.test_loss)) << what;
+    // Adam with clipping combines the halves in a pass of its own (without: inside the update).
+    c.optim = OptimConfig{};
+    c.optim.clip_norm = 1.f;
+    const RunResult clip1 = train(c, 1, 3), clip2 = train(c, 2, 3);
+    EXPECT_LE(max_abs_diff(clip1.grads, clip2.grads), 1e-4f * max_abs(clip1.grads)) << what;
+    EXPECT_NEAR(clip1.last.terms.at("grad_norm"), clip2.last.terms.at("grad_norm"),
+                1e-4 * clip1.last.terms.at("grad_norm")) << what;
     // Deterministic for a given thread count (Adam, several steps).
     c.optim = OptimConfig{};
     const RunResult a = train(c, 2, 6), b = train(c, 2, 6);
