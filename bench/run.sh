@@ -8,33 +8,41 @@
 #     the same models in PyTorch (tools/reference/*.py, Debian's python3-torch, installed if missing):
 #     VAE-MLP 784-400-20 at batch 64 and PixelCNN-S at batch 32 on mnist10k.
 #     Peak memory while training PixelCNN-S at batch 32 (bench/train_memory.cpp), native and wasm.
-#  4. A summary table of ratios (also written to build/bench-results/summary.txt).
+#  4. Threads: the same trainings with --threads 1 and 2 (each batch split in halves), natively and in
+#     wasm (genlab_mt.js, the CLI on the -pthread engine the threaded page uses), alternating rounds,
+#     best of --thread-rounds (3) each.
+#  5. A summary table of ratios (also written to build/bench-results/summary.txt).
 #
-# options: --skip-build  --no-e2e  --no-torch  --vae-steps N (300)  --pixelcnn-steps N (40)
+# options: --skip-build  --no-e2e  --no-torch  --no-threads  --thread-rounds N (3)
+#          --vae-steps N (300)  --pixelcnn-steps N (40)
 #          --native-build DIR (build/bench-native)  --wasm-build DIR (build/bench-wasm)
-# The machine has 2 cores shared with other work: everything runs one job at a time (-j1, 1 thread).
+# The machine has 2 cores shared with other work: everything runs one job at a time (-j1; 1 thread
+# except in section 4).
 # GEMM timings use process CPU time; the CLI's img/s is wall time (see bench/RESULTS-speed.md).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 NATIVE=build/bench-native WASM=build/bench-wasm OUT=build/bench-results
-BUILD=1 E2E=1 TORCH=1 VAE_STEPS=300 PCNN_STEPS=40
+BUILD=1 E2E=1 TORCH=1 THREADS=1 THREAD_ROUNDS=3 VAE_STEPS=300 PCNN_STEPS=40
 while [ $# -gt 0 ]; do
   case "$1" in
     --skip-build) BUILD=0; shift ;;
     --no-e2e) E2E=0; shift ;;
     --no-torch) TORCH=0; shift ;;
+    --no-threads) THREADS=0; shift ;;
+    --thread-rounds) THREAD_ROUNDS="$2"; shift 2 ;;
     --vae-steps) VAE_STEPS="$2"; shift 2 ;;
     --pixelcnn-steps) PCNN_STEPS="$2"; shift 2 ;;
     --native-build) NATIVE="$2"; shift 2 ;;
     --wasm-build) WASM="$2"; shift 2 ;;
-    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
     *) echo "bench/run.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
 log() { echo "[bench] $*" >&2; }
 mkdir -p "$OUT"
-rm -f "$OUT"/native_gemm.json "$OUT"/wasm_gemm.json "$OUT"/wasm_gemm.txt "$OUT"/e2e.tsv "$OUT"/memory.jsonl  # no stale rows
+rm -f "$OUT"/native_gemm.json "$OUT"/wasm_gemm.json "$OUT"/wasm_gemm.txt "$OUT"/e2e.tsv "$OUT"/memory.jsonl \
+  "$OUT"/threads.tsv  # no stale rows
 export GENLAB_DATA_DIR="${GENLAB_DATA_DIR:-$ROOT/assets/data}"
 export NODE_PATH="${NODE_PATH:-/usr/share/nodejs}"
 [ -d node_modules/@tensorflow/tfjs-backend-wasm ] || { log "npm ci (TensorFlow.js for the GEMM comparison)"; npm ci --no-audit --no-fund; }
@@ -45,7 +53,8 @@ if [ "$BUILD" = 1 ]; then
   cmake --preset native-release -B "$NATIVE" >/dev/null
   cmake --build "$NATIVE" -j1 --target gemm_benchmark gemm_bench $([ "$E2E" = 1 ] && echo genlab train_memory)
   cmake --preset wasm-release -B "$WASM" >/dev/null
-  cmake --build "$WASM" -j1 --target gemm_bench $([ "$E2E" = 1 ] && echo genlab train_memory train_memory_small_heap)
+  cmake --build "$WASM" -j1 --target gemm_bench $([ "$E2E" = 1 ] && echo genlab train_memory train_memory_small_heap) \
+    $([ "$THREADS" = 1 ] && echo genlab_mt)
 fi
 
 # ---- 1. native GEMM (Google Benchmark) ------------------------------------------------------------
@@ -111,5 +120,32 @@ if [ "$E2E" = 1 ]; then
   fi
 fi
 
-# ---- 4. summary ---------------------------------------------------------------------------------
+# ---- 4. threads: 1 vs 2 --------------------------------------------------------------------------
+if [ "$THREADS" = 1 ]; then
+  THREADS_TSV="$OUT/threads.tsv"
+  : > "$THREADS_TSV"
+  VAE_T=(train --model vae --dataset mnist10k --arch mlp --hidden 400 --latent 20 --batch 64 --seed 1
+         --steps "$VAE_STEPS" --log-every 100000)
+  PCNN_T=(train --model pixelcnn --dataset mnist10k --batch 32 --seed 1 --steps "$PCNN_STEPS" --log-every 100000)
+  # Rows "model<TAB>build<TAB>threads<TAB>img/s", one per run; the summary keeps the best of each.
+  for round in $(seq 1 "$THREAD_ROUNDS"); do
+    order="1 2"; [ $((round % 2)) = 0 ] && order="2 1"  # alternate which goes first
+    for n in $order; do
+      for m in vae pixelcnn; do
+        if [ "$m" = vae ]; then args=("${VAE_T[@]}"); else args=("${PCNN_T[@]}"); fi
+        for b in native wasm; do
+          if [ "$b" = native ]; then cmd=("$NATIVE/tools/genlab/genlab"); else
+            cmd=(node --no-experimental-fetch "$WASM/tools/genlab/genlab_mt.js"); fi
+          log "threads: $m $b --threads $n (round $round)"
+          "${cmd[@]}" "${args[@]}" --threads "$n" --out "$OUT/threads.$m.$b.safetensors" 2> "$OUT/threads.log" >/dev/null \
+            || { tail -5 "$OUT/threads.log" >&2; log "FAILED"; continue; }
+          ips=$(sed -n 's/.*trained [0-9]* steps in [0-9.]* s (\([0-9.]*\) img\/s.*/\1/p' "$OUT/threads.log" | tail -1)
+          printf '%s\t%s\t%s\t%s\n' "$m" "$b" "$n" "${ips:-nan}" >> "$THREADS_TSV"
+        done
+      done
+    done
+  done
+fi
+
+# ---- 5. summary ---------------------------------------------------------------------------------
 node bench/summarize.mjs "$OUT" | tee "$OUT/summary.txt"

@@ -1,6 +1,6 @@
 // Prints the summary tables of bench/run.sh from the result files in OUT_DIR:
 // native_gemm.json (Google Benchmark), wasm_gemm.json (gemm_vs_tfjs.mjs), e2e.tsv (img/s) and
-// memory.jsonl (train_memory).
+// memory.jsonl (train_memory), threads.tsv (1 vs 2 threads).
 //   node bench/summarize.mjs OUT_DIR
 import fs from 'node:fs';
 import path from 'node:path';
@@ -60,5 +60,23 @@ if (mem && mem.trim()) {
     console.log(`${pad(m.wasm ? 'wasm' : 'native', 8)}${m.model} b${m.batch}${m.variant ? ` (${m.variant})` : ''}: ` +
       (m.wasm ? `linear memory ${fmt(m.mem_peak_mb)} MB, malloc peak ${fmt(m.malloc_peak_mb)} MB (target <= 64 MB)`
               : `peak RSS ${fmt(m.mem_peak_mb)} MB`) + `, ${fmt(m.img_per_s, 0)} img/s`);
+  }
+}
+
+// ---- threads -----------------------------------------------------------------------------------------
+const thr = read('threads.tsv');
+if (thr && thr.trim()) {
+  const best = new Map();  // "model build threads" -> best img/s
+  for (const [m, b, n, v] of thr.trim().split('\n').map((l) => l.split('\t'))) {
+    const k = `${m} ${b} ${n}`;
+    if (!Number.isNaN(Number(v))) best.set(k, Math.max(best.get(k) ?? 0, Number(v)));
+  }
+  console.log('\nThreads: training img/s with 1 and 2 threads (batch split in halves; best of the rounds, wall time)');
+  console.log(pad('model', 26) + pad('build', 8) + ['1 thread', '2 threads'].map((h) => lpad(h, 11)).join('') + lpad('speedup', 10) + lpad('target', 10));
+  for (const [m, label] of [['vae', 'VAE-MLP 784-400-20, b64'], ['pixelcnn', 'PixelCNN-S, b32']]) {
+    for (const b of ['native', 'wasm']) {
+      const one = best.get(`${m} ${b} 1`), two = best.get(`${m} ${b} 2`);
+      console.log(pad(label, 26) + pad(b, 8) + [one, two].map((v) => lpad(fmt(v, 0), 11)).join('') + lpad(ratio(two, one), 10) + lpad('>= 1.7x', 10));
+    }
   }
 }
