@@ -10,7 +10,8 @@
 #     Peak memory while training PixelCNN-S at batch 32 (bench/train_memory.cpp), native and wasm.
 #  4. Threads: the same trainings with --threads 1 and 2 (each batch split in halves), natively and in
 #     wasm (genlab_mt.js, the CLI on the -pthread engine the threaded page uses), alternating rounds,
-#     best of --thread-rounds (3) each.
+#     best of --thread-rounds (3) each; and the same in the page in headless Chromium
+#     (bench/threads_browser.mjs, the threaded build).
 #  5. A summary table of ratios (also written to build/bench-results/summary.txt).
 #
 # options: --skip-build  --no-e2e  --no-torch  --no-threads  --thread-rounds N (3)
@@ -145,6 +146,13 @@ if [ "$THREADS" = 1 ]; then
       done
     done
   done
+  if [ -f "$WASM/site/index.html" ]; then
+    log "threads in the page: bench/threads_browser.mjs"
+    GENLAB_WEB_BUILD="$WASM" node bench/threads_browser.mjs --rounds "$THREAD_ROUNDS" --json "$OUT/threads_browser.json" >&2 \
+      || log "threads_browser.mjs FAILED"
+  else
+    log "no $WASM/site (build the wasm app for the page measurement)"
+  fi
 fi
 
 # ---- 5. summary ---------------------------------------------------------------------------------

@@ -80,3 +80,10 @@ if (thr && thr.trim()) {
     }
   }
 }
+const tb = read('threads_browser.json');
+if (tb) {
+  for (const r of JSON.parse(tb)) {
+    console.log(pad(r.model, 26) + pad('page', 8) + [r.img_per_s_1, r.img_per_s_2].map((v) => lpad(fmt(v, 0), 11)).join('') +
+      lpad(`${r.speedup.toFixed(2)}x`, 10) + lpad('>= 1.7x', 10));
+  }
+}

@@ -1,7 +1,7 @@
 // genlab's local server: serves the built playground (and the data/weight assets) on 127.0.0.1.
 // Sends COOP/COEP so the page is cross-origin isolated (SharedArrayBuffer for the threaded build),
 // serves .wasm as application/wasm, gzips text and wasm when the client accepts it.
-// Usage: node tools/serve.mjs [--port 8080] [--root build/wasm-release/web] [--assets assets]
+// Usage: node tools/serve.mjs [--port 8080] [--root build/wasm-release/site] [--assets assets]
 import http from 'node:http';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -19,7 +19,7 @@ if (!Number.isInteger(port) || port < 0 || port > 65535) {
   console.error(`serve: bad --port '${opt('port')}' (expected 0..65535)`);
   process.exit(2);
 }
-const root = path.resolve(opt('root', path.join(repo, 'build', 'wasm-release', 'web')));
+const root = path.resolve(opt('root', path.join(repo, 'build', 'wasm-release', 'site')));
 const assets = path.resolve(opt('assets', path.join(repo, 'assets')));
 if (!fs.existsSync(path.join(root, 'index.html'))) {
   console.error(`serve: ${root}/index.html not found (build the wasm-release preset first)`);

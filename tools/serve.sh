@@ -12,4 +12,4 @@ cmake --build --preset wasm-release -j "${GENLAB_JOBS:-2}" --target genlab_app g
 cmake --preset native-release >/dev/null
 cmake --build --preset native-release -j "${GENLAB_JOBS:-2}" --target genlab
 bash tools/make_pretrained.sh
-exec node tools/serve.mjs --root build/wasm-release/web "$@"
+exec node tools/serve.mjs --root build/wasm-release/site "$@"

@@ -46,7 +46,7 @@ echo "=== tier c-browser: node --test tests/browser/ ==="
 if ! bash tools/make_pretrained.sh >"$LOGDIR/pretrained.log" 2>&1; then
   tail -20 "$LOGDIR/pretrained.log" >&2; echo "pretrained weights: FAILED (see $LOGDIR/pretrained.log)" >&2
 fi
-if [ -d build/wasm-release/web ] && [ -f build/wasm-release/web/index.html ]; then
+if [ -d build/wasm-release/site ] && [ -f build/wasm-release/site/index.html ]; then
   GENLAB_WEB_BUILD="$ROOT/build/wasm-release" node --test --test-reporter=tap tests/browser/ >"$LOGDIR/c-browser.log" 2>&1
   rc=$?
   grep -E "^not ok|^# (tests|pass|fail)" "$LOGDIR/c-browser.log"
@@ -56,7 +56,7 @@ if [ -d build/wasm-release/web ] && [ -f build/wasm-release/web/index.html ]; th
   summaries+=("c-browser: # pass $bp, # fail $bf")
   if [ $rc -ne 0 ] || [ "$bp" -eq 0 ]; then failed_tiers+=("c-browser"); [ "$bp" -eq 0 ] && [ "$bf" -eq 0 ] && total_fail=$((total_fail + 1)); fi
 else
-  echo "tier c-browser: build/wasm-release/web/index.html missing" >&2
+  echo "tier c-browser: build/wasm-release/site/index.html missing" >&2
   failed_tiers+=("c-browser"); total_fail=$((total_fail + 1)); summaries+=("c-browser: not built")
 fi
 

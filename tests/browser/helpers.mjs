@@ -1,7 +1,7 @@
 // Shared harness of the browser tests: starts tools/serve.mjs on a free port, launches Debian's
 // Chromium through playwright-core (WebGL2 on SwiftShader), opens the playground and waits for
 // window.genlab, collects console errors, decodes PNG screenshots, and records metrics.
-// The build folder is $GENLAB_WEB_BUILD or build/wasm-release (the page is in <build>/web).
+// The build folder is $GENLAB_WEB_BUILD or build/wasm-release (the page is in <build>/site).
 import { fork } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -20,7 +20,7 @@ export const CHROMIUM_ARGS = [
 ];
 
 export async function startServer() {
-  const child = fork(path.join(repo, 'tools', 'serve.mjs'), ['--port', '0', '--root', path.join(build, 'web')],
+  const child = fork(path.join(repo, 'tools', 'serve.mjs'), ['--port', '0', '--root', path.join(build, 'site')],
     { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
   let stderr = '';
   child.stderr.on('data', (d) => { stderr += d; });

@@ -47,7 +47,7 @@ function buildInfo(page) {
   }));
 }
 
-test('the cross-origin isolated page loads the threaded build; GEMM on 2 threads', async () => {
+test('the cross-origin isolated page loads the threaded build; the engine on 2 threads', async () => {
   const info = await buildInfo(main.page);
   metrics.isolatedPage = info;
   assert.equal(info.isolated, true);
