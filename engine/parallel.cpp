@@ -29,7 +29,7 @@ struct PairFlag {
 #if defined(GENLAB_THREADS)
 // Spins for up to kSpin before sleeping on a condition variable: a training step hands over a few
 // jobs in a row, and waking a sleeping thread costs tens of microseconds (more in browsers).
-constexpr std::chrono::microseconds kSpin{200};
+constexpr std::chrono::microseconds kSpin{1000};
 
 template <class Ready>
 bool spin_until(Ready ready) {

@@ -80,37 +80,59 @@ Trainer::Trainer(const TrainConfig& cfg, std::shared_ptr<const Dataset> train, s
 
 double Trainer::epoch() const { return static_cast<double>(step()) * cfg_.batch / train_->n; }
 
-void Trainer::fill_batch(int B) {
-  const Dataset& d = *train_;
-  const size_t D = d.dim();
-  batch_x_.resize(static_cast<size_t>(B) * D);
+void Trainer::select_batch(int B) {
+  batch_idx_.resize(B);
   batch_y_.resize(B);
-  const PixelFormat f = model_->pixel_format();
+  batch_x_.resize(static_cast<size_t>(B) * train_->dim());
   for (int b = 0; b < B; ++b) {
     if (cursor_ >= order_.size()) {  // new epoch: Fisher-Yates shuffle with the trainer's stream
       for (size_t i = order_.size(); i > 1; --i) std::swap(order_[i - 1], order_[rng_.below(static_cast<uint32_t>(i))]);
       cursor_ = 0;
     }
-    const int idx = order_[cursor_++];
-    const uint8_t* img = d.image(idx);
+    batch_idx_[b] = order_[cursor_++];
+    batch_y_[b] = train_->label(batch_idx_[b]);
+  }
+}
+
+void Trainer::fill_images(int b0, int b1, Rng& rng) {
+  const Dataset& d = *train_;
+  const size_t D = d.dim();
+  const PixelFormat f = model_->pixel_format();
+  for (int b = b0; b < b1; ++b) {
+    const uint8_t* img = d.image(batch_idx_[b]);
     float* dst = batch_x_.data() + b * D;
     if (f == PixelFormat::Binary) {
-      binarize_dynamic(img, D, dst, rng_);
+      binarize_dynamic(img, D, dst, rng);
     } else if (f == PixelFormat::Grey01) {
-      for (size_t i = 0; i < D; ++i) dst[i] = (static_cast<float>(img[i]) + rng_.uniform()) * (1.f / 256.f);
+      for (size_t i = 0; i < D; ++i) dst[i] = (static_cast<float>(img[i]) + rng.uniform()) * (1.f / 256.f);
     } else {
       for (size_t i = 0; i < D; ++i) dst[i] = img[i];
     }
-    batch_y_[b] = d.label(idx);
   }
+}
+
+size_t Trainer::image_draws(int b0, int b1) const {
+  const Dataset& d = *train_;
+  const size_t D = d.dim();
+  const PixelFormat f = model_->pixel_format();
+  if (f == PixelFormat::Levels256) return 0;
+  if (f == PixelFormat::Grey01) return static_cast<size_t>(b1 - b0) * D;
+  size_t n = 0;  // binarize_dynamic draws for the pixels strictly between 0 and 255
+  for (int b = b0; b < b1; ++b) {
+    const uint8_t* img = d.image(batch_idx_[b]);
+    for (size_t i = 0; i < D; ++i) n += static_cast<uint8_t>(img[i] - 1) < 254;
+  }
+  return n;
 }
 
 LossTerms Trainer::batch_grads() {
   const int B = cfg_.batch;
-  const int* labels = model_->conditional() ? batch_y_.data() : nullptr;
   ParamSet& p = model_->params();
   split_active_ = false;
+  select_batch(B);
+  const int* labels = model_->conditional() ? batch_y_.data() : nullptr;
   if (threads() < 2 || B < 2) {
+    fill_images(0, B, rng_);
     p.zero_grad();
     return model_->train_step_grads(batch_x_.data(), labels, B, rng_);
   }
@@ -122,21 +144,31 @@ LossTerms Trainer::batch_grads() {
     });
   replica_fresh_ = true;
   const int B1 = (B + 1) / 2, B2 = B - B1;
-  // The second half's noise continues the stream where the first half's ends, as on one thread.
-  Rng rng2 = rng_;
-  for (int i = 0, n = model_->train_noise_per_image() * B1; i < n; ++i) rng2.normal();
+  // Each half draws from the point of the stream where it would on one thread: images of the first half,
+  // images of the second, then the model noise (VAE eps) of the first half, of the second half.
+  const auto skip_uniforms = [](Rng& r, size_t n) {
+    for (size_t i = 0; i < n; ++i) r.next_u64();  // uniform() takes one 64-bit step
+  };
+  Rng image_rng2 = rng_;
+  skip_uniforms(image_rng2, image_draws(0, B1));
+  Rng noise_rng1 = image_rng2;
+  skip_uniforms(noise_rng1, image_draws(B1, B));
+  Rng noise_rng2 = noise_rng1;
+  for (int i = 0, n = model_->train_noise_per_image() * B1; i < n; ++i) noise_rng2.normal();
   LossTerms t1, t2;
   run_pair(
       [&] {
+        fill_images(0, B1, rng_);
         p.zero_grad();
-        t1 = model_->train_step_grads(batch_x_.data(), labels, B1, rng_);
+        t1 = model_->train_step_grads(batch_x_.data(), labels, B1, noise_rng1);
       },
       [&] {
+        fill_images(B1, B, image_rng2);
         q.zero_grad();
         t2 = replica_->train_step_grads(batch_x_.data() + static_cast<size_t>(B1) * train_->dim(),
-                                        labels ? labels + B1 : nullptr, B2, rng2);
+                                        labels ? labels + B1 : nullptr, B2, noise_rng2);
       });
-  rng_ = rng2;
+  rng_ = noise_rng2;
   // Batch mean = weighted mean of the two half-batch means (the optimiser combines the gradients).
   const double w1 = static_cast<double>(B1) / B, w2 = static_cast<double>(B2) / B;
   split_ = {q.grads(), static_cast<float>(w1), static_cast<float>(w2)};
@@ -154,7 +186,6 @@ LossTerms Trainer::run_steps(int n) {
   LossTerms last;
   ParamSet& p = model_->params();
   for (int s = 0; s < n; ++s) {
-    fill_batch(cfg_.batch);
     last = batch_grads();
     // Refuse the update rather than poison the parameters: the model the user has stays usable.
     require(std::isfinite(last.loss), "training diverged at step " + std::to_string(step() + 1) +

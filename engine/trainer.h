@@ -70,7 +70,9 @@ class Trainer {
   Rng& rng() { return rng_; }
 
  private:
-  void fill_batch(int B);  // draws a batch into batch_x_/batch_y_ (dynamic binarisation if binary)
+  void select_batch(int B);                    // the next B images of the epoch: batch_idx_, batch_y_
+  void fill_images(int b0, int b1, Rng& rng);  // batch images [b0, b1) into batch_x_ (dynamic binarisation if binary)
+  size_t image_draws(int b0, int b1) const;    // Rng::uniform() calls fill_images(b0, b1) makes
   // Gradients of the batch-mean loss into the model's grads; on 2 threads the second half's gradient stays
   // in the replica and split_ tells the optimiser how to combine them.
   LossTerms batch_grads();
@@ -86,7 +88,7 @@ class Trainer {
   std::unique_ptr<Optimizer> opt_;
   Rng rng_;
   std::vector<float> batch_x_, test_inputs_;
-  std::vector<int> batch_y_, order_;
+  std::vector<int> batch_y_, batch_idx_, order_;
   size_t cursor_ = 0;
   std::vector<CurvePoint> curve_;
 };
