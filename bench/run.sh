@@ -14,7 +14,7 @@
 #     (bench/threads_browser.mjs, the threaded build).
 #  5. A summary table of ratios (also written to build/bench-results/summary.txt).
 #
-# options: --skip-build  --no-e2e  --no-torch  --no-threads  --thread-rounds N (3)
+# options: --skip-build  --no-e2e  --no-torch  --no-threads  --thread-rounds N (3)  --threads-only
 #          --vae-steps N (300)  --pixelcnn-steps N (40)
 #          --native-build DIR (build/bench-native)  --wasm-build DIR (build/bench-wasm)
 # The machine has 2 cores shared with other work: everything runs one job at a time (-j1; 1 thread
@@ -24,7 +24,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 NATIVE=build/bench-native WASM=build/bench-wasm OUT=build/bench-results
-BUILD=1 E2E=1 TORCH=1 THREADS=1 THREAD_ROUNDS=3 VAE_STEPS=300 PCNN_STEPS=40
+BUILD=1 E2E=1 TORCH=1 GEMM=1 THREADS=1 THREAD_ROUNDS=3 VAE_STEPS=300 PCNN_STEPS=40
 while [ $# -gt 0 ]; do
   case "$1" in
     --skip-build) BUILD=0; shift ;;
@@ -32,6 +32,7 @@ while [ $# -gt 0 ]; do
     --no-torch) TORCH=0; shift ;;
     --no-threads) THREADS=0; shift ;;
     --thread-rounds) THREAD_ROUNDS="$2"; shift 2 ;;
+    --threads-only) GEMM=0; E2E=0; shift ;;
     --vae-steps) VAE_STEPS="$2"; shift 2 ;;
     --pixelcnn-steps) PCNN_STEPS="$2"; shift 2 ;;
     --native-build) NATIVE="$2"; shift 2 ;;
@@ -52,13 +53,15 @@ export NODE_PATH="${NODE_PATH:-/usr/share/nodejs}"
 if [ "$BUILD" = 1 ]; then
   log "building native ($NATIVE) and wasm ($WASM)"
   cmake --preset native-release -B "$NATIVE" >/dev/null
-  cmake --build "$NATIVE" -j1 --target gemm_benchmark gemm_bench $([ "$E2E" = 1 ] && echo genlab train_memory)
+  cmake --build "$NATIVE" -j1 --target gemm_benchmark gemm_bench $([ "$E2E" = 1 ] && echo genlab train_memory) \
+    $([ "$THREADS" = 1 ] && echo genlab)
   cmake --preset wasm-release -B "$WASM" >/dev/null
   cmake --build "$WASM" -j1 --target gemm_bench $([ "$E2E" = 1 ] && echo genlab train_memory train_memory_small_heap) \
-    $([ "$THREADS" = 1 ] && echo genlab_mt)
+    $([ "$THREADS" = 1 ] && echo genlab_mt genlab_app genlab_app_mt)
 fi
 
 # ---- 1. native GEMM (Google Benchmark) ------------------------------------------------------------
+if [ "$GEMM" = 1 ]; then
 log "native GEMM: gemm_benchmark"
 "$NATIVE/bench/gemm_benchmark" --benchmark_filter='^(simd|eigen|blocked_scalar)/' --benchmark_min_time=0.2 \
   --benchmark_out="$OUT/native_gemm.json" --benchmark_out_format=json >&2
@@ -67,6 +70,7 @@ log "native GEMM: gemm_benchmark"
 log "wasm GEMM vs TensorFlow.js WASM (one node process)"
 node --no-experimental-fetch bench/gemm_vs_tfjs.mjs "$WASM" --kernels simd,eigen,blocked_scalar --runs 3 \
   --min-ms 100 --json "$OUT/wasm_gemm.json" 2>/dev/null | tee "$OUT/wasm_gemm.txt" >&2
+fi
 
 # ---- 3. end-to-end training throughput -----------------------------------------------------------
 E2E_TSV="$OUT/e2e.tsv"
