@@ -95,21 +95,23 @@ struct AdamCoefficients {
   float b1, b2, one_minus_b1, one_minus_b2, eps, step_size, bc2_sqrt, weight_decay;
 };
 
-// One flat Adam update (torch.optim.Adam, single-tensor path, operation by operation). It vectorises
-// only without sqrt's errno branch: the project compiles with -fno-math-errno (CMakeLists.txt).
-// mirror (may be null) receives the updated values.
+// One element of Adam (torch.optim.Adam, single-tensor path, operation by operation): updates the
+// moments, returns the new parameter. The loops below vectorise only without sqrt's errno branch: the
+// project compiles with -fno-math-errno (CMakeLists.txt).
+inline float adam_element(float p, float g, float& m, float& v, const AdamCoefficients& c) {
+  m = m * c.b1 + c.one_minus_b1 * g;
+  v = v * c.b2 + c.one_minus_b2 * g * g;
+  const float denom = std::sqrt(v) / c.bc2_sqrt + c.eps;
+  return p - c.step_size * (m / denom);
+}
+
+// One flat Adam update; mirror (may be null) receives the updated values.
 template <bool kMirror>
 void adam_update(float* __restrict p, const float* __restrict g, float* __restrict m, float* __restrict v,
                  float* __restrict mirror, size_t n, const AdamCoefficients c) {
   auto body = [&](size_t i, float gi) {
-    const float mi = m[i] * c.b1 + c.one_minus_b1 * gi;
-    const float vi = v[i] * c.b2 + c.one_minus_b2 * gi * gi;
-    m[i] = mi;
-    v[i] = vi;
-    const float denom = std::sqrt(vi) / c.bc2_sqrt + c.eps;
-    const float pi = p[i] - c.step_size * (mi / denom);
-    p[i] = pi;
-    if constexpr (kMirror) mirror[i] = pi;
+    p[i] = adam_element(p[i], gi, m[i], v[i], c);
+    if constexpr (kMirror) mirror[i] = p[i];
   };
   if (c.weight_decay != 0.f) {
     for (size_t i = 0; i < n; ++i) body(i, g[i] + c.weight_decay * p[i]);
@@ -148,15 +150,8 @@ double adam_update_split(float* __restrict p, float* __restrict g, const float* 
     for (size_t i = i0; i < i1; ++i) {
       const float x = w1 * g[i] + w2 * h[i];
       g[i] = x;
-      const float gi = kWeightDecay ? x + c.weight_decay * p[i] : x;
-      const float mi = m[i] * c.b1 + c.one_minus_b1 * gi;
-      const float vi = v[i] * c.b2 + c.one_minus_b2 * gi * gi;
-      m[i] = mi;
-      v[i] = vi;
-      const float denom = std::sqrt(vi) / c.bc2_sqrt + c.eps;
-      const float pi = p[i] - c.step_size * (mi / denom);
-      p[i] = pi;
-      if constexpr (kMirror) mirror[i] = pi;
+      p[i] = adam_element(p[i], kWeightDecay ? x + c.weight_decay * p[i] : x, m[i], v[i], c);
+      if constexpr (kMirror) mirror[i] = p[i];
     }
     total += sum_of_squares(g + i0, i1 - i0);
   }

@@ -12,19 +12,13 @@
 #include <thread>
 
 #include "error.h"
+#include "mnist_splits.h"
 #include "parallel.h"
 #include "trainer.h"
 
 using namespace genlab;
 
 namespace {
-
-std::shared_ptr<const Dataset> mnist(const std::string& split) {
-  static std::shared_ptr<const Dataset> train, test;
-  auto& slot = split == "train" ? train : test;
-  if (!slot) slot = std::make_shared<const Dataset>(load_dataset("mnist10k", split, default_data_dir()));
-  return slot;
-}
 
 // Restores 1 thread however the test ends.
 struct ThreadsGuard {

@@ -9,18 +9,12 @@
 #include "autoencoder.h"
 #include "error.h"
 #include "error_of.h"
+#include "mnist_splits.h"
 #include "trainer.h"
 
 using namespace genlab;
 
 namespace {
-
-std::shared_ptr<const Dataset> mnist(const std::string& split) {
-  static std::shared_ptr<const Dataset> train, test;
-  auto& slot = split == "train" ? train : test;
-  if (!slot) slot = std::make_shared<const Dataset>(load_dataset("mnist10k", split, default_data_dir()));
-  return slot;
-}
 
 TrainConfig small_vae(uint64_t seed) {
   TrainConfig c;
