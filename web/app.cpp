@@ -19,6 +19,7 @@
 #include "imgui_impl_glfw.h"
 #include "imgui_impl_opengl3.h"
 #include "imgui_internal.h"  // ErrorCheckEndFrameRecover
+#include "parallel.h"
 
 namespace genlab::web {
 
@@ -317,8 +318,9 @@ void App::draw_header() {
   } else {
     ImGui::TextDisabled("| no model yet");
   }
-  char perf[96];
-  std::snprintf(perf, sizeof(perf), "%.0f fps  ui %.1f ms  train %.1f ms", fps_, ui_work_ms_, budget_.used_ms);
+  char perf[128];
+  std::snprintf(perf, sizeof(perf), "%.0f fps  ui %.1f ms  train %.1f ms  %d thread%s", fps_, ui_work_ms_,
+                budget_.used_ms, threads(), threads() == 1 ? "" : "s");
   // Right-aligned on the status line when it fits, else on a line of its own.
   const float w = ImGui::CalcTextSize(perf).x;
   const float status_end = ImGui::GetItemRectMax().x - ImGui::GetWindowPos().x;

@@ -11,6 +11,7 @@
 
 #include "app.h"
 #include "imgui.h"
+#include "parallel.h"
 
 namespace genlab::web {
 
@@ -244,6 +245,22 @@ void App::draw_training_controls() {
   }
   ImGui::Text("%.0f fps; training %.1f of %.1f ms per frame (%.0f%% of the time)", fps_, budget_.used_ms,
               budget_.budget_ms, 100.0 * budget_.wall_share);
+  if (max_threads() > 1) {  // the threaded build (cross-origin isolated page)
+    int n = threads();
+    ImGui::TextUnformatted("threads");
+    ImGui::SameLine();
+    ImGui::RadioButton("1##threads", &n, 1);
+    ImGui::SameLine();
+    ImGui::RadioButton("2 (each batch split in halves)##threads", &n, 2);
+    if (n != threads()) {
+      Json c = Json::object();
+      c["cmd"] = "threads";
+      c["n"] = n;
+      run(c);
+    }
+  } else {
+    ImGui::TextDisabled("1 thread (the page is not cross-origin isolated)");
+  }
   ImGui::Checkbox("keep training when the tab is hidden", &train_in_background_);
   if (ImGui::Button("Evaluate on test set", ImVec2(-1, 36))) {
     Json c = Json::object();
