@@ -137,7 +137,7 @@ class VariationalAutoencoder : public AutoencoderBase {
   // -ELBO = recon + beta*KL with one reparameterised sample per image; terms "recon", "kl", "elbo"
   // (the bound itself, = -(recon + kl)), kl_per_dim. eps ~ N(0, I) drawn from rng in [B, latent] order.
   LossTerms train_step_grads(const float* x, const int* labels, int B, Rng& rng) override;
-  int train_noise_per_image() const override { return latent(); }
+  int noise_per_image() const override { return latent(); }
   LossTerms evaluate(const float* x, const int* labels, int B, Rng& rng) override;
   // The same with caller-supplied noise eps [B, latent] (gradient checks hold it fixed).
   LossTerms loss_with_noise(const float* x, const float* eps, int B, bool with_grads);

@@ -65,9 +65,9 @@ class GenerativeModel {
   // x: [B, C, H, W] in the model's pixel format; labels: [B] or nullptr. Runs forward AND backward,
   // ADDING parameter gradients of the batch-mean loss. rng supplies the model's own noise (VAE eps).
   virtual LossTerms train_step_grads(const float* x, const int* labels, int B, Rng& rng) = 0;
-  // Normal draws train_step_grads takes from rng per image, in image order (VAE: its eps). The trainer's
-  // batch split uses it to give the second half the same noise it gets on one thread.
-  virtual int train_noise_per_image() const { return 0; }
+  // Normal draws train_step_grads and evaluate take from rng per image, in image order (VAE: its eps).
+  // The trainer's batch split uses it to give the second half the same noise it gets on one thread.
+  virtual int noise_per_image() const { return 0; }
   // Forward only. The same terms, no gradients.
   virtual LossTerms evaluate(const float* x, const int* labels, int B, Rng& rng) = 0;
   // Generates opt.n images into out [n, C, H, W] (same format as the input data, as floats).

@@ -3,6 +3,7 @@
 // give the same bits natively and in wasm (no std::distribution, whose output is library-defined).
 #pragma once
 #include <cmath>
+#include <cstddef>
 #include <cstdint>
 
 namespace genlab {
@@ -52,6 +53,20 @@ class Rng {
   }
 
   bool bernoulli(float p) { return uniform() < p; }
+
+  // Advances the stream exactly as n calls of normal() would (two 64-bit steps per pair; only the last
+  // pair of an odd count is computed, for its spare).
+  void skip_normals(size_t n) {
+    if (n > 0 && has_spare_) {
+      has_spare_ = false;
+      --n;
+    }
+    for (size_t i = 0; i < n / 2; ++i) {
+      next_u64();
+      next_u64();
+    }
+    if (n % 2) normal();
+  }
 
  private:
   static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }

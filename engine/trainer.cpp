@@ -125,6 +125,18 @@ size_t Trainer::image_draws(int b0, int b1) const {
   return n;
 }
 
+GenerativeModel& Trainer::synced_replica() {
+  if (!replica_) replica_ = make_model(cfg_.model, cfg_.seed);
+  if (!replica_fresh_) {
+    ParamSet &p = model_->params(), &q = replica_->params();
+    for_halves(p.total(), [&](size_t a, size_t b) {
+      std::copy(p.values().begin() + a, p.values().begin() + b, q.values().begin() + a);
+    });
+  }
+  replica_fresh_ = true;
+  return *replica_;
+}
+
 LossTerms Trainer::batch_grads() {
   const int B = cfg_.batch;
   ParamSet& p = model_->params();
@@ -136,13 +148,7 @@ LossTerms Trainer::batch_grads() {
     p.zero_grad();
     return model_->train_step_grads(batch_x_.data(), labels, B, rng_);
   }
-  if (!replica_) replica_ = make_model(cfg_.model, cfg_.seed);
-  ParamSet& q = replica_->params();
-  if (!replica_fresh_)
-    for_halves(p.total(), [&](size_t a, size_t b) {
-      std::copy(p.values().begin() + a, p.values().begin() + b, q.values().begin() + a);
-    });
-  replica_fresh_ = true;
+  ParamSet& q = synced_replica().params();
   const int B1 = (B + 1) / 2, B2 = B - B1;
   // Each half draws from the point of the stream where it would on one thread: images of the first half,
   // images of the second, then the model noise (VAE eps) of the first half, of the second half.
@@ -154,7 +160,7 @@ LossTerms Trainer::batch_grads() {
   Rng noise_rng1 = image_rng2;
   skip_uniforms(noise_rng1, image_draws(B1, B));
   Rng noise_rng2 = noise_rng1;
-  for (int i = 0, n = model_->train_noise_per_image() * B1; i < n; ++i) noise_rng2.normal();
+  noise_rng2.skip_normals(static_cast<size_t>(model_->noise_per_image()) * B1);
   LossTerms t1, t2;
   run_pair(
       [&] {
@@ -226,15 +232,46 @@ EvalResult Trainer::evaluate(const std::string& split, int iwae_k, int max_image
   std::map<std::string, double> sums;
   double iwae_sum = 0.0;
   std::vector<int> labels(kEvalBatch);
+  const bool labelled = model_->conditional();
+  // Adds the terms of images [b0, b1) of the current batch, evaluated by model m with the two streams.
+  struct Part {
+    LossTerms terms;
+    std::vector<double> iwae;
+  };
+  auto evaluate_part = [&](GenerativeModel& m, const float* x, int b0, int b1, Rng& r, Rng& ir) {
+    Part part;
+    part.terms = m.evaluate(x + static_cast<size_t>(b0) * D, labelled ? labels.data() + b0 : nullptr, b1 - b0, r);
+    if (vae && iwae_k > 0)
+      part.iwae = static_cast<VariationalAutoencoder&>(m).neg_iwae_bound(x + static_cast<size_t>(b0) * D, b1 - b0, iwae_k, ir);
+    return part;
+  };
+  auto add = [&](const Part& part, int count) {
+    sums["loss"] += part.terms.loss * count;
+    for (const auto& [k, v] : part.terms.terms) sums[k] += v * count;
+    for (double v : part.iwae) iwae_sum += v;
+  };
+  const size_t noise = static_cast<size_t>(model_->noise_per_image());
   for (int i0 = 0; i0 < n; i0 += kEvalBatch) {
     const int B = std::min(kEvalBatch, n - i0);
     const float* x = inputs->data() + static_cast<size_t>(i0) * D;
     for (int b = 0; b < B; ++b) labels[b] = d.label(i0 + b);
-    const LossTerms t = model_->evaluate(x, model_->conditional() ? labels.data() : nullptr, B, rng);
-    sums["loss"] += t.loss * B;
-    for (const auto& [k, v] : t.terms) sums[k] += v * B;
-    if (vae && iwae_k > 0)
-      for (double v : vae->neg_iwae_bound(x, B, iwae_k, iwae_rng)) iwae_sum += v;
+    if (threads() < 2 || B < 2) {
+      add(evaluate_part(*model_, x, 0, B, rng, iwae_rng), B);
+      continue;
+    }
+    // On 2 threads: the second half on the replica, with the streams where one thread would have them.
+    const int B1 = (B + 1) / 2;
+    GenerativeModel& replica = synced_replica();
+    Rng rng2 = rng, iwae_rng2 = iwae_rng;
+    rng2.skip_normals(noise * B1);
+    if (vae && iwae_k > 0) iwae_rng2.skip_normals(static_cast<size_t>(B1) * iwae_k * vae->latent());
+    Part first, second;
+    run_pair([&] { first = evaluate_part(*model_, x, 0, B1, rng, iwae_rng); },
+             [&] { second = evaluate_part(replica, x, B1, B, rng2, iwae_rng2); });
+    rng = rng2;
+    iwae_rng = iwae_rng2;
+    add(first, B1);
+    add(second, B - B1);
   }
 
   EvalResult r;

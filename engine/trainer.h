@@ -76,6 +76,7 @@ class Trainer {
   // Gradients of the batch-mean loss into the model's grads; on 2 threads the second half's gradient stays
   // in the replica and split_ tells the optimiser how to combine them.
   LossTerms batch_grads();
+  GenerativeModel& synced_replica();  // replica_ (made on first use) holding the model's current parameters
 
 
   TrainConfig cfg_;

@@ -8,6 +8,7 @@
 #include <atomic>
 #include <cmath>
 #include <cstring>
+#include <map>
 #include <stdexcept>
 #include <thread>
 
@@ -193,5 +194,25 @@ TEST(Parallel, TrainingOnTwoThreadsMatchesOneThread) {
     c.optim = OptimConfig{};
     const RunResult a = train(c, 2, 6), b = train(c, 2, 6);
     EXPECT_EQ(std::memcmp(a.params.data(), b.params.data(), a.params.size() * sizeof(float)), 0) << what;
+  }
+}
+
+// Evaluation splits each batch of 100 the same way: the metrics equal one thread's to rounding.
+TEST(Parallel, EvaluationOnTwoThreadsMatchesOneThread) {
+  if (max_threads() < 2) GTEST_SKIP() << "this build has no threads";
+  const std::vector<TrainConfig> configs = {
+      config({{"model", "vae"}, {"hidden", "64"}, {"latent", "8"}}, 16),
+      config({{"model", "pixelcnn"}, {"channels", "8"}, {"layers", "2"}, {"conditional", "1"}}, 8),
+  };
+  for (const TrainConfig& c : configs) {
+    std::map<std::string, double> m[2];
+    for (int n : {1, 2}) {
+      ThreadsGuard guard(n);
+      Trainer t(c, mnist("train"), mnist("test"));
+      t.run_steps(3);
+      m[n - 1] = t.evaluate("test", 5, 251).metrics;  // batches of 100, 100, 51 (halves 26 + 25)
+    }
+    ASSERT_EQ(m[0].size(), m[1].size());
+    for (const auto& [k, v] : m[0]) EXPECT_NEAR(v, m[1].at(k), 1e-6 * std::fabs(v) + 1e-9) << c.model.at("model") << " " << k;
   }
 }
