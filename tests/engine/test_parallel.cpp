@@ -216,3 +216,44 @@ TEST(Parallel, EvaluationOnTwoThreadsMatchesOneThread) {
     for (const auto& [k, v] : m[0]) EXPECT_NEAR(v, m[1].at(k), 1e-6 * std::fabs(v) + 1e-9) << c.model.at("model") << " " << k;
   }
 }
+
+// The replica follows every change of the model's parameters: switching thread counts between steps,
+// and parameters replaced from outside (a checkpoint loaded into the trainer) before a 2-thread step.
+TEST(Parallel, ReplicaFollowsParameterChanges) {
+  if (max_threads() < 2) GTEST_SKIP() << "this build has no threads";
+  TrainConfig c = config({{"model", "vae"}, {"hidden", "64"}, {"latent", "8"}}, 12);
+  c.optim.kind = "sgd";
+  c.optim.lr.base = 1e-3f;
+  c.optim.momentum = 0.f;
+  // 1) 2, 1, 2 threads in turn vs 1 thread throughout.
+  std::vector<float> mixed, single;
+  {
+    Trainer t(c, mnist("train"), mnist("test"));
+    for (int n : {2, 1, 2, 1, 2}) {
+      ThreadsGuard guard(n);
+      t.run_steps(2);
+    }
+    mixed.assign(t.model().params().values().begin(), t.model().params().values().end());
+  }
+  {
+    ThreadsGuard guard(1);
+    Trainer t(c, mnist("train"), mnist("test"));
+    t.run_steps(10);
+    single.assign(t.model().params().values().begin(), t.model().params().values().end());
+  }
+  EXPECT_LE(max_abs_diff(mixed, single), 1e-5f * max_abs(single));
+  // 2) A checkpoint from elsewhere loaded between 2-thread steps: the next step must use it on both halves.
+  Trainer other(c, mnist("train"), mnist("test"));
+  other.run_steps(7);  // different parameters
+  const TrainingCheckpoint ck = decode_training_checkpoint(encode_training_checkpoint(other));
+  std::vector<float> after[2];
+  for (int n : {1, 2}) {
+    ThreadsGuard guard(n);
+    Trainer t(c, mnist("train"), mnist("test"));
+    t.run_steps(3);  // on 2 threads this fills the replica with these parameters
+    restore_trainer(t, ck);
+    t.run_steps(1);
+    after[n - 1].assign(t.model().params().grads().begin(), t.model().params().grads().end());
+  }
+  EXPECT_LE(max_abs_diff(after[0], after[1]), 2e-6f * max_abs(after[0]));
+}
