@@ -382,7 +382,9 @@ LossTerms VariationalAutoencoder::loss_with_noise(const float* x, const float* e
   for (int b = 0; b < B; ++b) {
     const float* o = out + b * per;
     const float* xb = x + static_cast<size_t>(b) * D;
-    recon += gaussian() ? gaussian_nll_forward(o, o + D, xb, D) : bernoulli_nll_forward(o, xb, D);
+    recon += gaussian()     ? gaussian_nll_forward(o, o + D, xb, D)
+             : with_grads ? bernoulli_nll_forward_fast(o, xb, D)  // a training step: the value is only reported
+                          : bernoulli_nll_forward(o, xb, D);
   }
   std::vector<double> kl_dims(nz, 0.0);
   const double kl = kl_std_normal_forward(mu_.data(), logvar_.data(), nz, kl_dims.data());

@@ -8,6 +8,10 @@ namespace genlab {
 // Bernoulli negative log-likelihood from logits: sum_i softplus(l_i) - x_i l_i (stable for any |l|).
 // logits, x: [n]; x in {0,1} (or [0,1] for soft targets).
 double bernoulli_nll_forward(const float* logits, const float* x, size_t n);
+// The same with float terms (each within ~2e-7 absolute of the exact one), summed in double: for the
+// loss reported by training steps, where the gradient does not depend on it. Evaluation, bounds and
+// finite-difference checks use the exact version.
+double bernoulli_nll_forward_fast(const float* logits, const float* x, size_t n);
 void bernoulli_nll_backward(float* dlogits, const float* logits, const float* x, size_t n, float scale);
 
 // Gaussian NLL with per-element mean and log-variance:

@@ -137,19 +137,23 @@ double combine_halves(float* __restrict g, const float* __restrict h, float w1, 
   return (ss[0] + ss[1]) + (ss[2] + ss[3]);
 }
 
-// Adam without clipping on a split gradient, in one pass: combines (g = w1 * g + w2 * h), updates, mirrors.
-// Returns the sum of squares of the combined gradient, summed per block of 256 right after the block's
-// update (still in L1; a reduction inside the update loop would keep it from vectorising).
-template <bool kMirror, bool kWeightDecay>
-double adam_update_split(float* __restrict p, float* __restrict g, const float* __restrict h, float w1, float w2,
+// Adam without clipping, in one pass that also returns the sum of squares of the gradient (summed per
+// block of 256 right after the block's update, still in L1: a reduction inside the update loop would
+// keep it from vectorising). kSplit: the gradient is w1 * g + w2 * h, written back into g. kMirror:
+// mirror receives the updated values.
+template <bool kSplit, bool kMirror, bool kWeightDecay>
+double adam_update_fused(float* __restrict p, float* __restrict g, const float* __restrict h, float w1, float w2,
                          float* __restrict m, float* __restrict v, float* __restrict mirror, size_t n,
                          const AdamCoefficients c) {
   double total = 0.0;
   for (size_t i0 = 0; i0 < n; i0 += 256) {
     const size_t i1 = std::min(n, i0 + 256);
     for (size_t i = i0; i < i1; ++i) {
-      const float x = w1 * g[i] + w2 * h[i];
-      g[i] = x;
+      float x = g[i];
+      if constexpr (kSplit) {
+        x = w1 * x + w2 * h[i];
+        g[i] = x;
+      }
       p[i] = adam_element(p[i], kWeightDecay ? x + c.weight_decay * p[i] : x, m[i], v[i], c);
       if constexpr (kMirror) mirror[i] = p[i];
     }
@@ -184,9 +188,9 @@ float Optimizer::step(std::span<float> params, std::span<float> grads, const Spl
               " does not match the " + std::to_string(m_.size()) + " parameters it was made for");
   const size_t n = m_.size();
   const bool adam = cfg_.kind == "adam";
-  // A split gradient is combined in the update's pass (Adam without clipping), else in a pass of its own
-  // that also gives the norm.
-  const bool fused = split && adam && cfg_.clip_norm == 0.f;
+  // Adam without clipping takes the norm (and combines a split gradient) in its own pass; otherwise the
+  // norm, and the combination of a split gradient, are passes of their own.
+  const bool fused = adam && cfg_.clip_norm == 0.f;
   double grad_sq = -1.0;
   if (split && !fused) {
     double sq[2] = {0.0, 0.0};
@@ -221,14 +225,16 @@ float Optimizer::step(std::span<float> params, std::span<float> grads, const Spl
       double sq[2] = {0.0, 0.0};
       for_halves(n, [&](size_t a, size_t b) {
         float* ga = grads.data() + a;
-        const float* ha = split->second.data() + a;
-        const float w1 = split->w1, w2 = split->w2;
+        const float* ha = split ? split->second.data() + a : nullptr;
+        const float w1 = split ? split->w1 : 1.f, w2 = split ? split->w2 : 0.f;
+        float* qa = q ? q + a : nullptr;
         const size_t na = b - a;
-        double& out = sq[a == 0 ? 0 : 1];
-        if (q && wd != 0.f) out = adam_update_split<true, true>(p + a, ga, ha, w1, w2, m + a, v + a, q + a, na, c);
-        else if (q) out = adam_update_split<true, false>(p + a, ga, ha, w1, w2, m + a, v + a, q + a, na, c);
-        else if (wd != 0.f) out = adam_update_split<false, true>(p + a, ga, ha, w1, w2, m + a, v + a, nullptr, na, c);
-        else out = adam_update_split<false, false>(p + a, ga, ha, w1, w2, m + a, v + a, nullptr, na, c);
+        auto run = [&]<bool kSplit, bool kMirror>() {
+          return wd != 0.f ? adam_update_fused<kSplit, kMirror, true>(p + a, ga, ha, w1, w2, m + a, v + a, qa, na, c)
+                           : adam_update_fused<kSplit, kMirror, false>(p + a, ga, ha, w1, w2, m + a, v + a, qa, na, c);
+        };
+        sq[a == 0 ? 0 : 1] = split ? (q ? run.template operator()<true, true>() : run.template operator()<true, false>())
+                                   : (q ? run.template operator()<false, true>() : run.template operator()<false, false>());
       });
       norm = static_cast<float>(std::sqrt(sq[0] + sq[1]));
     } else {

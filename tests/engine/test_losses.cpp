@@ -244,5 +244,30 @@ TEST(LogSumExp, StableAndExact) {
   EXPECT_TRUE(std::isnan(logsumexp(with_nan.data(), 2)));
 }
 
+// The float-term variant used for training-step losses: every term within ~2e-7 (+ float rounding of
+// x l) of the exact one, over the whole logit range, soft targets included; NaN still shows.
+TEST(Losses, BernoulliFastMatchesExact) {
+  Rng rng(17);
+  std::vector<float> l, x;
+  for (float v : {-1000.f, -100.f, -87.f, -30.f, -1e-3f, 0.f, 1e-3f, 30.f, 87.f, 100.f, 1000.f}) {
+    for (float t : {0.f, 1.f, 0.5f}) {
+      l.push_back(v);
+      x.push_back(t);
+    }
+  }
+  for (int i = 0; i < 20000; ++i) {
+    l.push_back((rng.uniform() * 2.f - 1.f) * (i % 2 ? 40.f : 4.f));
+    x.push_back(i % 3 == 2 ? rng.uniform() : static_cast<float>(i % 2));
+  }
+  for (size_t i = 0; i < l.size(); ++i) {
+    const double exact = bernoulli_nll_forward(&l[i], &x[i], 1), fast = bernoulli_nll_forward_fast(&l[i], &x[i], 1);
+    ASSERT_NEAR(fast, exact, 2.5e-7 + 1.2e-7 * std::fabs(l[i])) << "l " << l[i] << " x " << x[i];
+  }
+  const double all_exact = bernoulli_nll_forward(l.data(), x.data(), l.size());
+  EXPECT_NEAR(bernoulli_nll_forward_fast(l.data(), x.data(), l.size()), all_exact, 1e-6 * all_exact);
+  const float nan = std::numeric_limits<float>::quiet_NaN(), one = 1.f;
+  EXPECT_TRUE(std::isnan(bernoulli_nll_forward_fast(&nan, &one, 1)));
+}
+
 }  // namespace
 }  // namespace genlab
