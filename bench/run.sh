@@ -44,7 +44,7 @@ done
 log() { echo "[bench] $*" >&2; }
 mkdir -p "$OUT"
 rm -f "$OUT"/native_gemm.json "$OUT"/wasm_gemm.json "$OUT"/wasm_gemm.txt "$OUT"/e2e.tsv "$OUT"/memory.jsonl \
-  "$OUT"/threads.tsv  # no stale rows
+  "$OUT"/threads.tsv "$OUT"/threads_browser.json  # no stale rows
 export GENLAB_DATA_DIR="${GENLAB_DATA_DIR:-$ROOT/assets/data}"
 export NODE_PATH="${NODE_PATH:-/usr/share/nodejs}"
 [ -d node_modules/@tensorflow/tfjs-backend-wasm ] || { log "npm ci (TensorFlow.js for the GEMM comparison)"; npm ci --no-audit --no-fund; }
