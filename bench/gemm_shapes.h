@@ -34,6 +34,13 @@ inline std::vector<GemmShape> model_shapes() {
       {"vae dec fwd  h*W^T", false, true, 64, 784, 400},
       {"vae dec din  dy*W", false, false, 64, 400, 784},
       {"vae dec dW   dy^T*h", true, false, 784, 400, 64},
+      // The same layers on half a batch (2 threads: each thread's share of a 64-image batch).
+      {"vae enc fwd  half", false, true, 32, 400, 784},
+      {"vae enc din  half", false, false, 32, 784, 400},
+      {"vae enc dW   half", true, false, 400, 784, 32},
+      {"vae dec fwd  half", false, true, 32, 784, 400},
+      {"vae dec din  half", false, false, 32, 400, 784},
+      {"vae dec dW   half", true, false, 784, 400, 32},
       {"pcnn maskB fwd img", false, false, 32, 784, 160},
       {"pcnn maskB dW img", false, true, 32, 160, 784},
       {"pcnn maskB dcol img", true, false, 160, 784, 32},
