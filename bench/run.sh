@@ -75,14 +75,18 @@ fi
 # ---- 3. end-to-end training throughput -----------------------------------------------------------
 E2E_TSV="$OUT/e2e.tsv"
 : > "$E2E_TSV"
+# img_per_s LOG: the img/s of the "trained N steps in T s (X img/s ...)" line a genlab training writes last.
+img_per_s() {
+  local ips
+  ips=$(sed -n 's/.*trained [0-9]* steps in [0-9.]* s (\([0-9.]*\) img\/s.*/\1/p' "$1" | tail -1)
+  echo "${ips:-nan}"
+}
 # train_ips NAME CMD...: runs a genlab training, appends "NAME<TAB>img/s" from its last line.
 train_ips() {
   local name="$1"; shift
   log "$name: $*"
   "$@" 2> "$OUT/$name.log" >/dev/null || { tail -5 "$OUT/$name.log" >&2; log "$name FAILED"; return 0; }
-  local ips
-  ips=$(sed -n 's/.*trained [0-9]* steps in [0-9.]* s (\([0-9.]*\) img\/s.*/\1/p' "$OUT/$name.log" | tail -1)
-  printf '%s\t%s\n' "$name" "${ips:-nan}" >> "$E2E_TSV"
+  printf '%s\t%s\n' "$name" "$(img_per_s "$OUT/$name.log")" >> "$E2E_TSV"
 }
 if [ "$E2E" = 1 ]; then
   VAE_ARGS=(train --model vae --dataset mnist10k --arch mlp --hidden 400 --latent 20 --activation relu
@@ -105,11 +109,7 @@ if [ "$E2E" = 1 ]; then
   if [ "$TORCH" = 1 ]; then
     PY=/usr/bin/python3
     export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1  # 1 thread, like every other row
-    SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
-    if ! $PY -c "import torch" 2>/dev/null; then
-      log "installing Debian's python3-torch (+ OpenBLAS)"
-      $SUDO apt-get update -qq && $SUDO apt-get install -y -qq --no-install-recommends python3-torch libopenblas0-openmp >/dev/null
-    fi
+    bash tools/ensure_torch.sh
     "$NATIVE/tools/genlab/genlab" data export --dataset mnist10k --split test --binarized --out "$OUT/test-images-idx3-ubyte"
     log "pytorch: tools/reference/vae_torch.py --steps $VAE_STEPS"
     $PY tools/reference/vae_torch.py --train-images "$GENLAB_DATA_DIR/mnist10k/train-images-idx3-ubyte" \
@@ -144,8 +144,7 @@ if [ "$THREADS" = 1 ]; then
           log "threads: $m $b --threads $n (round $round)"
           "${cmd[@]}" "${args[@]}" --threads "$n" --out "$OUT/threads.$m.$b.safetensors" 2> "$OUT/threads.log" >/dev/null \
             || { tail -5 "$OUT/threads.log" >&2; log "FAILED"; continue; }
-          ips=$(sed -n 's/.*trained [0-9]* steps in [0-9.]* s (\([0-9.]*\) img\/s.*/\1/p' "$OUT/threads.log" | tail -1)
-          printf '%s\t%s\t%s\t%s\n' "$m" "$b" "$n" "${ips:-nan}" >> "$THREADS_TSV"
+          printf '%s\t%s\t%s\t%s\n' "$m" "$b" "$n" "$(img_per_s "$OUT/threads.log")" >> "$THREADS_TSV"
         done
       done
     done

@@ -154,6 +154,8 @@ class VariationalAutoencoder : public AutoencoderBase {
   // -L_K per image (nats): L_K = log (1/K) sum_k p(x, z_k) / q(z_k | x), z_k ~ q(z|x), via logsumexp.
   // L_1 is the single-sample ELBO estimator with a Monte Carlo KL. eps drawn from rng in [B, K, latent] order.
   std::vector<double> neg_iwae_bound(const float* x, int B, int K, Rng& rng);
+  // Normal draws neg_iwae_bound takes per image.
+  size_t iwae_noise_per_image(int K) const { return static_cast<size_t>(K) * latent(); }
 
   // Latent-space paths (static helpers on codes of size Z): steps >= 2 points from z0 to z1 inclusive.
   static std::vector<float> interpolate_linear(const float* z0, const float* z1, int Z, int steps);

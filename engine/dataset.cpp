@@ -156,6 +156,12 @@ void binarize_dynamic(const uint8_t* img, size_t n, float* out, Rng& rng) {
   }
 }
 
+size_t binarize_dynamic_draws(const uint8_t* img, size_t n) {
+  size_t draws = 0;
+  for (size_t i = 0; i < n; ++i) draws += static_cast<uint8_t>(img[i] - 1) < 254;  // 1..254
+  return draws;
+}
+
 std::vector<uint8_t> binarize_fixed(const Dataset& d, uint64_t seed) {
   Rng rng(seed);
   std::vector<uint8_t> out(d.pixels.size());

@@ -51,6 +51,8 @@ constexpr uint64_t kTestBinarizeSeed = 20240901;
 // Fresh Bernoulli(intensity/255) draw per pixel into out (0.f / 1.f). Pixels at 0 and 255 are certain
 // and take no draw from rng (most MNIST pixels: the batch is drawn ~6x faster).
 void binarize_dynamic(const uint8_t* img, size_t n, float* out, Rng& rng);
+// The number of rng.uniform() calls binarize_dynamic(img, n, ...) makes (its pixels strictly inside (0, 255)).
+size_t binarize_dynamic_draws(const uint8_t* img, size_t n);
 // The fixed binarisation of a whole data set: pixel values 0/1, one Rng(seed) stream over all pixels in order.
 std::vector<uint8_t> binarize_fixed(const Dataset& d, uint64_t seed = kTestBinarizeSeed);
 

@@ -9,13 +9,14 @@
 #include <cstdio>
 #include <cstring>
 #include <numeric>
+#include <utility>
 
 #include "autoencoder.h"
 #include "checkpoint.h"
 #include "error.h"
-#include "parallel.h"
 #include "json.h"
 #include "losses.h"
+#include "parallel.h"
 #include "pixelcnn.h"
 #include "trainer.h"
 
@@ -411,7 +412,7 @@ std::string Playground::schema_json() {
 }
 
 bool Playground::has_model() const { return in_->trainer != nullptr; }
-const GenerativeModel* Playground::model() const { return in_->trainer ? &in_->trainer->model() : nullptr; }
+const GenerativeModel* Playground::model() const { return in_->trainer ? &std::as_const(*in_->trainer).model() : nullptr; }
 int64_t Playground::step() const { return in_->trainer ? in_->trainer->step() : 0; }
 double Playground::epoch() const { return in_->trainer ? in_->trainer->epoch() : 0.0; }
 
@@ -612,13 +613,13 @@ struct Playground::Ops {
     p.img_per_sec_ = 0;
     in.last_terms.clear();
     reset_views(p);
-    if (!in.trainer->model().conditional() || p.sample_label_ >= in.trainer->model().num_classes()) p.sample_label_ = -1;
+    if (!std::as_const(*in.trainer).model().conditional() || p.sample_label_ >= std::as_const(*in.trainer).model().num_classes()) p.sample_label_ = -1;
     refresh_samples(p, nullptr);
     return true;
   }
 
   static void reset_views(Playground& p) {
-    const GenerativeModel& m = p.in_->trainer->model();
+    const GenerativeModel& m = std::as_const(*p.in_->trainer).model();
     const Dataset& test = p.in_->trainer->test_data();
     auto bump = [](ImageGrid& g) {
       const int v = g.version + 1;
@@ -770,7 +771,7 @@ struct Playground::Ops {
     if (in.acc_steps < in.log_every) return;
     std::map<std::string, double> mean;
     for (const auto& [k, v] : in.acc_terms) mean[k] = v / in.acc_steps;
-    const GenerativeModel& m = in.trainer->model();
+    const GenerativeModel& m = std::as_const(*in.trainer).model();
     const double D = static_cast<double>(m.channels()) * m.height() * m.width();
     if (m.exact_likelihood()) mean["bits_per_dim"] = mean["loss"] / (D * kLn2);
     in.last_terms = mean;
@@ -957,10 +958,10 @@ std::string Playground::command(const std::string& text) {
       if (cmd == "sample") {
         in.sample_n = a.integer("n", in.sample_n, 1, 64);
         temperature_ = static_cast<float>(a.number("temperature", temperature_, 0.05, 3.0));
-        const int nc = t.model().num_classes();
+        const int nc = std::as_const(t).model().num_classes();
         const int label = a.integer("label", sample_label_, -1, 1000);
-        require(label == -1 || (t.model().conditional() && label < nc),
-                t.model().conditional() ? "sample: label must be -1 (any) or in [0, " + std::to_string(nc - 1) + "]"
+        require(label == -1 || (std::as_const(t).model().conditional() && label < nc),
+                std::as_const(t).model().conditional() ? "sample: label must be -1 (any) or in [0, " + std::to_string(nc - 1) + "]"
                                         : "sample: this model is not class-conditional (label must be -1)");
         sample_label_ = label;
       }
@@ -975,14 +976,14 @@ std::string Playground::command(const std::string& text) {
       Trainer& t = Ops::trainer(*this);
       const int max = a.integer("max", 1000, 1, 100000);
       const int k = a.integer("k", kScoreIwaeK, 1, 1000);
-      const bool vae = t.model().kind() == "vae";
+      const bool vae = std::as_const(t).model().kind() == "vae";
       const EvalResult e = t.evaluate("test", vae ? k : 0, max);
       Json m = Json::object();
       for (const auto& [key, v] : e.metrics) m[key] = v;
       r["metrics"] = m;
       r["images"] = e.n;
       BoardEntry b;
-      b.model = t.model().kind() + (t.model().conditional() ? " (conditional)" : "");
+      b.model = std::as_const(t).model().kind() + (std::as_const(t).model().conditional() ? " (conditional)" : "");
       b.dataset = setup_.dataset;
       std::string summary;
       for (const auto& [key, v] : setup_.hyper) summary += (summary.empty() ? "" : " ") + key + "=" + v;
@@ -1039,7 +1040,7 @@ std::string Playground::command(const std::string& text) {
       info = "ui options set";
     } else if (cmd == "hash") {
       Trainer& t = Ops::trainer(*this);
-      const auto v = t.model().params().values();
+      const auto v = std::as_const(t).model().params().values();
       r["params"] = hex64(fnv1a(v.data(), v.size() * sizeof(float)));
       r["count"] = static_cast<double>(v.size());
       r["step"] = static_cast<double>(t.step());
@@ -1204,7 +1205,7 @@ namespace genlab {
 
 void Playground::Ops::set_replay_pos(Playground& p, int pos) {
   Replay& r = p.replay_;
-  const GenerativeModel& m = p.in_->trainer->model();
+  const GenerativeModel& m = std::as_const(*p.in_->trainer).model();
   const int H = m.height(), W = m.width(), C = m.channels();
   pos = std::clamp(pos, 0, static_cast<int>(r.trace.size()));
   ImageGrid& g = r.image;
@@ -1232,7 +1233,7 @@ void Playground::Ops::set_replay_pos(Playground& p, int pos) {
 }
 
 void Playground::Ops::set_receptive(Playground& p, int pixel, const std::vector<uint8_t>& mask) {
-  const GenerativeModel& m = p.in_->trainer->model();
+  const GenerativeModel& m = std::as_const(*p.in_->trainer).model();
   const size_t HW = static_cast<size_t>(m.height()) * m.width();
   ReceptiveField& f = p.receptive_;
   f.pixel = pixel;
@@ -1301,7 +1302,7 @@ Json Playground::Ops::replay_json(const Playground& p) {
   r["speed"] = rp.speed;
   if (p.in_->trainer && rp.pos < static_cast<int>(rp.trace.size())) {
     const SampleTraceStep& s = rp.trace[rp.pos];  // the pixel being sampled next
-    const int W = p.in_->trainer->model().width();
+    const int W = std::as_const(*p.in_->trainer).model().width();
     r["pixel"] = s.pixel;
     r["x"] = s.pixel % W;
     r["y"] = s.pixel / W;
@@ -1317,7 +1318,7 @@ Json Playground::Ops::replay_json(const Playground& p) {
 
 Json Playground::Ops::receptive(Playground& p, const Args& a) {
   Trainer& t = trainer(p);
-  const GenerativeModel& m = t.model();
+  const GenerativeModel& m = std::as_const(t).model();
   require(m.exact_likelihood(), "receptive_field: needs a PixelCNN (the current model is " + m.kind() + ")");
   const int H = m.height(), W = m.width();
   int pixel = 0;

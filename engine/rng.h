@@ -54,6 +54,11 @@ class Rng {
 
   bool bernoulli(float p) { return uniform() < p; }
 
+  // Advances the stream exactly as n calls of uniform() (or next_u32, below) would: one 64-bit step each.
+  void skip_uniforms(size_t n) {
+    for (size_t i = 0; i < n; ++i) next_u64();
+  }
+
   // Advances the stream exactly as n calls of normal() would (two 64-bit steps per pair; only the last
   // pair of an odd count is computed, for its spare).
   void skip_normals(size_t n) {

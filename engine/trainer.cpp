@@ -113,15 +113,11 @@ void Trainer::fill_images(int b0, int b1, Rng& rng) {
 
 size_t Trainer::image_draws(int b0, int b1) const {
   const Dataset& d = *train_;
-  const size_t D = d.dim();
   const PixelFormat f = model_->pixel_format();
   if (f == PixelFormat::Levels256) return 0;
-  if (f == PixelFormat::Grey01) return static_cast<size_t>(b1 - b0) * D;
-  size_t n = 0;  // binarize_dynamic draws for the pixels strictly between 0 and 255
-  for (int b = b0; b < b1; ++b) {
-    const uint8_t* img = d.image(batch_idx_[b]);
-    for (size_t i = 0; i < D; ++i) n += static_cast<uint8_t>(img[i] - 1) < 254;
-  }
+  if (f == PixelFormat::Grey01) return static_cast<size_t>(b1 - b0) * d.dim();
+  size_t n = 0;
+  for (int b = b0; b < b1; ++b) n += binarize_dynamic_draws(d.image(batch_idx_[b]), d.dim());
   return n;
 }
 
@@ -140,7 +136,7 @@ GenerativeModel& Trainer::synced_replica() {
 LossTerms Trainer::batch_grads() {
   const int B = cfg_.batch;
   ParamSet& p = model_->params();
-  split_active_ = false;
+  split_.reset();
   select_batch(B);
   const int* labels = model_->conditional() ? batch_y_.data() : nullptr;
   if (threads() < 2 || B < 2) {
@@ -152,13 +148,10 @@ LossTerms Trainer::batch_grads() {
   const int B1 = (B + 1) / 2, B2 = B - B1;
   // Each half draws from the point of the stream where it would on one thread: images of the first half,
   // images of the second, then the model noise (VAE eps) of the first half, of the second half.
-  const auto skip_uniforms = [](Rng& r, size_t n) {
-    for (size_t i = 0; i < n; ++i) r.next_u64();  // uniform() takes one 64-bit step
-  };
   Rng image_rng2 = rng_;
-  skip_uniforms(image_rng2, image_draws(0, B1));
+  image_rng2.skip_uniforms(image_draws(0, B1));
   Rng noise_rng1 = image_rng2;
-  skip_uniforms(noise_rng1, image_draws(B1, B));
+  noise_rng1.skip_uniforms(image_draws(B1, B));
   Rng noise_rng2 = noise_rng1;
   noise_rng2.skip_normals(static_cast<size_t>(model_->noise_per_image()) * B1);
   LossTerms t1, t2;
@@ -177,8 +170,7 @@ LossTerms Trainer::batch_grads() {
   rng_ = noise_rng2;
   // Batch mean = weighted mean of the two half-batch means (the optimiser combines the gradients).
   const double w1 = static_cast<double>(B1) / B, w2 = static_cast<double>(B2) / B;
-  split_ = {q.grads(), static_cast<float>(w1), static_cast<float>(w2)};
-  split_active_ = true;
+  split_ = Optimizer::SplitGradient{q.grads(), static_cast<float>(w1), static_cast<float>(w2)};
   LossTerms t = t1;
   t.loss = w1 * t1.loss + w2 * t2.loss;
   for (auto& [k, v] : t.terms) v = w1 * v + w2 * t2.terms[k];
@@ -197,9 +189,9 @@ LossTerms Trainer::run_steps(int n) {
     require(std::isfinite(last.loss), "training diverged at step " + std::to_string(step() + 1) +
                                           " (loss is not finite); lower the learning rate or enable gradient clipping");
     // With the batch split, the update also refreshes the replica's copy of the parameters.
-    const float gnorm = opt_->step(p.values(), p.grads(), split_active_ ? &split_ : nullptr,
-                                   split_active_ ? replica_->params().values() : std::span<float>{});
-    replica_fresh_ = split_active_;
+    const float gnorm = opt_->step(p.values(), p.grads(), split_ ? &*split_ : nullptr,
+                                   split_ ? replica_->params().values() : std::span<float>{});
+    replica_fresh_ = split_.has_value();
     last.terms["grad_norm"] = gnorm;
     last.terms["lr"] = cfg_.optim.lr.at(opt_->steps() - 1);
     curve_.push_back({step(), epoch(), last});
@@ -264,7 +256,7 @@ EvalResult Trainer::evaluate(const std::string& split, int iwae_k, int max_image
     GenerativeModel& replica = synced_replica();
     Rng rng2 = rng, iwae_rng2 = iwae_rng;
     rng2.skip_normals(noise * B1);
-    if (vae && iwae_k > 0) iwae_rng2.skip_normals(static_cast<size_t>(B1) * iwae_k * vae->latent());
+    if (vae && iwae_k > 0) iwae_rng2.skip_normals(B1 * vae->iwae_noise_per_image(iwae_k));
     Part first, second;
     run_pair([&] { first = evaluate_part(*model_, x, 0, B1, rng, iwae_rng); },
              [&] { second = evaluate_part(replica, x, B1, B, rng2, iwae_rng2); });

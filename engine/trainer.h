@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -78,14 +79,12 @@ class Trainer {
   LossTerms batch_grads();
   GenerativeModel& synced_replica();  // replica_ (made on first use) holding the model's current parameters
 
-
   TrainConfig cfg_;
   std::shared_ptr<const Dataset> train_, test_;
   std::unique_ptr<GenerativeModel> model_;
   std::unique_ptr<GenerativeModel> replica_;  // same config: the second half-batch on the helper thread
   bool replica_fresh_ = false;                 // replica_ holds the model's current parameters
-  Optimizer::SplitGradient split_;             // the last batch_grads' halves (when split_active_)
-  bool split_active_ = false;
+  std::optional<Optimizer::SplitGradient> split_;  // the last batch_grads' halves, when it split the batch
   std::unique_ptr<Optimizer> opt_;
   Rng rng_;
   std::vector<float> batch_x_, test_inputs_;

@@ -32,19 +32,9 @@ while [ $# -gt 0 ]; do
 done
 log() { echo "[compare] $*" >&2; }
 PY=/usr/bin/python3
-SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
 
 # ---- PyTorch (Debian) ----------------------------------------------------------------------
-need=()
-$PY -c "import torch" 2>/dev/null || need+=(python3-torch)
-dpkg-query -W -f='${Status}' libopenblas0-openmp 2>/dev/null | grep -q "install ok installed" \
-  || dpkg-query -W -f='${Status}' libopenblas0-pthread 2>/dev/null | grep -q "install ok installed" \
-  || need+=(libopenblas0-openmp)
-if [ ${#need[@]} -gt 0 ]; then
-  log "installing ${need[*]} (Debian)"
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
-fi
+bash "$(dirname "${BASH_SOURCE[0]}")/ensure_torch.sh"
 
 # ---- genlab builds -----------------------------------------------------------------------
 GENLAB="$NATIVE_BUILD/tools/genlab/genlab"
